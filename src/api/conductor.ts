@@ -1,0 +1,218 @@
+/** The Conductor: task definitions, the database connection, invoke, cancel, workers. */
+import postgres, { type Sql } from "postgres";
+import type { DatabaseSchemaLike } from "./database-schema";
+import { EventSchemas, TaskSchemas, type EventTypeMap, type TaskTypeMap } from "./definitions";
+import { ConfigurationError, UnknownTaskError } from "./errors";
+import { createConsoleLogger, type Logger } from "./logger";
+import type { Task, TaskHandler, TaskOptions, TaskReference, Trigger } from "./task";
+import { validateWith } from "./validate";
+import { cancelExecution, invokeExecutions, type NewExecution } from "../db/queries";
+import { migrate } from "../db/migrator";
+import { resolveWorkerConfig, type WorkerConfig } from "../runtime/worker-config";
+import { validateTriggers } from "./triggers";
+
+export interface ConductorOptions<Tasks extends TaskTypeMap, Events extends EventTypeMap, Context extends object> {
+  sql?: Sql;
+  connectionString?: string;
+  tasks: TaskSchemas<Tasks>;
+  context?: Context;
+  logger?: Logger;
+  events?: EventSchemas<Events>;
+  database?: DatabaseSchemaLike;
+}
+
+export interface InvokeOptions {
+  /** Per task and queue: while an execution with this key is unfinished, invoking again returns its id. */
+  dedupe_key?: string;
+  /** Higher runs first (default 0). */
+  priority?: number;
+  /** Not before this time (a Date or epoch milliseconds). */
+  run_at?: Date | number;
+}
+
+export interface InvokeItem<Payload> extends InvokeOptions {
+  payload: Payload;
+}
+
+export interface CreateWorkerOptions {
+  queue: string;
+  tasks: readonly Task[];
+  config?: WorkerConfig;
+}
+
+export interface WorkerDefinition {
+  queue: string;
+  tasks: readonly Task[];
+  config: ReturnType<typeof resolveWorkerConfig>;
+}
+
+export class Conductor<
+  Tasks extends TaskTypeMap = TaskTypeMap,
+  Events extends EventTypeMap = EventTypeMap,
+  Context extends object = {},
+> {
+  readonly sql: Sql;
+  readonly logger: Logger;
+  readonly context: Context;
+  readonly taskSchemas: TaskSchemas<Tasks>;
+  readonly eventSchemas: EventSchemas<Events> | undefined;
+  readonly database: DatabaseSchemaLike | undefined;
+  /** Tasks registered with createTask, by name. */
+  readonly tasks = new Map<string, Task>();
+  private readonly ownsSql: boolean;
+  private installing: Promise<unknown> | null = null;
+
+  private constructor(options: ConductorOptions<Tasks, Events, Context>) {
+    if (options.sql && options.connectionString) {
+      throw new ConfigurationError("Conductor.create: pass either `sql` or `connectionString`, not both");
+    }
+    if (!options.sql && !options.connectionString) {
+      throw new ConfigurationError("Conductor.create: a database is required: pass `sql` (a postgres.js instance) or `connectionString`");
+    }
+    if (!(options.tasks instanceof TaskSchemas)) {
+      throw new ConfigurationError("Conductor.create: `tasks` must be TaskSchemas.fromSchema([...]) or TaskSchemas.fromTypes<[...]>()");
+    }
+    this.ownsSql = !options.sql;
+    this.sql = options.sql ?? postgres(options.connectionString!, { onnotice: () => {} });
+    this.logger = options.logger ?? createConsoleLogger();
+    this.context = (options.context ?? {}) as Context;
+    this.taskSchemas = options.tasks;
+    this.eventSchemas = options.events;
+    this.database = options.database;
+  }
+
+  static create<Tasks extends TaskTypeMap, Events extends EventTypeMap = EventTypeMap, Context extends object = {}>(
+    options: ConductorOptions<Tasks, Events, Context>,
+  ): Conductor<Tasks, Events, Context> {
+    return new Conductor(options);
+  }
+
+  /** Installs or migrates the schema; idempotent, and safe when many processes call it at once. */
+  async ensureInstalled(): Promise<void> {
+    this.installing ??= migrate(this.sql).catch((error) => {
+      this.installing = null;
+      throw error;
+    });
+    await this.installing;
+  }
+
+  createTask<const Name extends keyof Tasks & string, const Triggers extends Trigger | readonly Trigger[]>(
+    taskRef: TaskOptions<Name>,
+    triggers: Triggers,
+    handler: TaskHandler<Tasks, Context, Triggers, Name>,
+  ): Task<Name> {
+    const name = taskRef?.name;
+    this.assertKnownTask(name);
+    if (typeof handler !== "function") throw new ConfigurationError(`createTask "${name}": the handler must be a function`);
+    const maxAttempts = taskRef.maxAttempts ?? 3;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new ConfigurationError(`createTask "${name}": maxAttempts must be a positive integer (got ${taskRef.maxAttempts})`);
+    }
+    const triggerList = (Array.isArray(triggers) ? triggers : [triggers]) as Trigger[];
+    validateTriggers(name, triggerList);
+    const task: Task<Name> = {
+      name,
+      queue: taskRef.queue ?? "default",
+      maxAttempts,
+      options: taskRef,
+      triggers: triggerList,
+      handler: handler as Task["handler"],
+    };
+    this.tasks.set(name, task);
+    return task;
+  }
+
+  /** Invokes one execution (returns its id) or a batch in one transaction (returns the ids in order). */
+  invoke<K extends keyof Tasks & string>(ref: TaskReference<K>, items: InvokeItem<Tasks[K]["payload"]>[]): Promise<string[]>;
+  invoke<K extends keyof Tasks & string>(ref: TaskReference<K>, payload: Tasks[K]["payload"], options?: InvokeOptions): Promise<string>;
+  async invoke(ref: TaskReference, payloadOrItems: unknown, options: InvokeOptions = {}): Promise<string | string[]> {
+    const batch = isBatch(payloadOrItems);
+    const items: InvokeItem<unknown>[] = batch ? payloadOrItems : [{ ...options, payload: payloadOrItems }];
+    const rows: NewExecution[] = [];
+    for (const item of items) rows.push(await this.prepareInvoke(ref, item.payload, item));
+    await this.ensureInstalled();
+    const ids = await invokeExecutions(this.sql, dedupeWithinBatch(rows));
+    const resolved = mapDuplicates(rows, ids);
+    return batch ? resolved : resolved[0];
+  }
+
+  /** Validates an invocation and turns it into a row; writes nothing. */
+  async prepareInvoke(ref: TaskReference, payload: unknown, options: InvokeOptions = {}): Promise<NewExecution> {
+    const name = ref?.name;
+    this.assertKnownTask(name);
+    const definition = this.taskSchemas.definitions?.get(name);
+    const value = await validateWith(definition?.payload, payload, `Task "${name}"`);
+    const runAt = options.run_at === undefined ? null : new Date(options.run_at);
+    if (runAt && Number.isNaN(runAt.getTime())) throw new ConfigurationError(`Task "${name}": run_at is not a valid time (${String(options.run_at)})`);
+    if (options.priority !== undefined && !Number.isInteger(options.priority)) {
+      throw new ConfigurationError(`Task "${name}": priority must be an integer (got ${options.priority})`);
+    }
+    for (const unsupported of ["throttle", "debounce"] as const) {
+      if (unsupported in options) throw new ConfigurationError(`Task "${name}": the ${unsupported} option is not supported by this version`);
+    }
+    return {
+      taskKey: name,
+      queue: ref.queue ?? this.tasks.get(name)?.queue ?? "default",
+      payload: value,
+      dedupeKey: options.dedupe_key ?? null,
+      priority: options.priority ?? 0,
+      runAt,
+    };
+  }
+
+  /** Cancels an execution: a pending one never runs, a running one stops at its next step or checkpoint. */
+  async cancel(executionId: string, options: { reason?: string } = {}): Promise<boolean> {
+    await this.ensureInstalled();
+    return cancelExecution(this.sql, executionId, options.reason ?? null);
+  }
+
+  createWorker(options: CreateWorkerOptions): WorkerDefinition {
+    if (!options?.queue) throw new ConfigurationError("createWorker: `queue` is required");
+    for (const task of options.tasks ?? []) {
+      if (task.queue !== options.queue) {
+        throw new ConfigurationError(`createWorker: task "${task.name}" belongs to queue "${task.queue}", not "${options.queue}"`);
+      }
+    }
+    return { queue: options.queue, tasks: options.tasks ?? [], config: resolveWorkerConfig(options.config) };
+  }
+
+  /** Ends the connection pool the Conductor opened itself (a `sql` you passed in is left open). */
+  async close(): Promise<void> {
+    if (this.ownsSql) await this.sql.end({ timeout: 5 });
+  }
+
+  private assertKnownTask(name: string): void {
+    if (typeof name !== "string" || name.length === 0) throw new ConfigurationError("A task reference needs a `name`");
+    const definitions = this.taskSchemas.definitions;
+    if (definitions && !definitions.has(name)) throw new UnknownTaskError(name, [...definitions.keys()]);
+  }
+}
+
+/** An array whose every element is `{ payload, ...options }` is a batch invoke. */
+function isBatch(value: unknown): value is InvokeItem<unknown>[] {
+  return Array.isArray(value) && value.length > 0 && value.every((item) => item !== null && typeof item === "object" && "payload" in item);
+}
+
+/** Within one batch, a repeated dedupe key is sent once (one statement cannot upsert a row twice). */
+function dedupeWithinBatch(rows: NewExecution[]): NewExecution[] {
+  const seen = new Set<string>();
+  return rows.filter((row) => {
+    if (!row.dedupeKey) return true;
+    const key = `${row.taskKey}\u0000${row.queue}\u0000${row.dedupeKey}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function mapDuplicates(rows: NewExecution[], ids: string[]): string[] {
+  const byKey = new Map<string, string>();
+  let next = 0;
+  return rows.map((row) => {
+    const key = row.dedupeKey ? `${row.taskKey}\u0000${row.queue}\u0000${row.dedupeKey}` : null;
+    if (key && byKey.has(key)) return byKey.get(key)!;
+    const id = ids[next++];
+    if (key) byKey.set(key, id);
+    return id;
+  });
+}

@@ -1,0 +1,210 @@
+/**
+ * The Orchestrator runs workers for a Conductor's tasks: it registers itself (a lease kept by
+ * heartbeats), listens for work and cancellations, recovers the work of dead orchestrators, and
+ * stops gracefully on stop(), SIGTERM or SIGINT.
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { filter, map, Subscription, type Observable } from "rxjs";
+import type { Conductor, WorkerDefinition } from "./conductor";
+import { ConfigurationError } from "./errors";
+import { taggedLogger } from "./logger";
+import type { Task } from "./task";
+import { loadMigrations } from "../db/sql-files";
+import { hasOutstandingWork, heartbeat, recoverExpired, registerOrchestrator, unregisterOrchestrator, upsertTasks } from "../db/queries";
+import { channel$, parseWorkNotification, type ChannelMessage } from "../streams/notifications";
+import { createTaskContext } from "../runtime/task-context";
+import { Worker } from "../runtime/worker";
+import { resolveWorkerConfig, type WorkerConfig } from "../runtime/worker-config";
+
+export interface OrchestratorOptions {
+  conductor: Conductor<any, any, any>;
+  /** Tasks for the default workers (one per queue). Default: every task created on the conductor, unless `workers` is given. */
+  tasks?: readonly Task[];
+  /** Custom workers from conductor.createWorker(). */
+  workers?: readonly WorkerDefinition[];
+  /** Config of the default workers. */
+  defaultWorker?: WorkerConfig;
+  /** How often the lease is renewed and dead orchestrators are looked for (default 5 000 ms). */
+  heartbeatIntervalMs?: number;
+  /** An orchestrator silent this long is dead and its executions run again (default 30 000 ms). */
+  leaseMs?: number;
+  /** Stop gracefully on SIGTERM and SIGINT (default true). */
+  handleSignals?: boolean;
+}
+
+export interface OrchestratorInfo {
+  id: string;
+  isRunning: boolean;
+  isShuttingDown: boolean;
+  isStopped: boolean;
+}
+
+export class Orchestrator {
+  readonly id = randomUUID();
+  /** Resolves once the orchestrator has stopped. */
+  readonly stopped: Promise<void>;
+  private readonly conductor: Conductor<any, any, any>;
+  private readonly workers: Worker[];
+  private readonly subscription = new Subscription();
+  private readonly heartbeatIntervalMs: number;
+  private readonly leaseMs: number;
+  private readonly handleSignals: boolean;
+  private starting: Promise<void> | null = null;
+  private stopping: Promise<void> | null = null;
+  private resolveStopped!: () => void;
+  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private running = false;
+  private isStoppedFlag = false;
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.conductor.logger.info(`received ${signal}, stopping gracefully`, { orchestrator: this.id });
+    void this.stop();
+  };
+
+  private constructor(options: OrchestratorOptions) {
+    if (!options?.conductor) throw new ConfigurationError("Orchestrator.create: `conductor` is required");
+    this.conductor = options.conductor;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.handleSignals = options.handleSignals ?? true;
+    this.workers = planWorkers(options).map(
+      (definition) =>
+        new Worker(definition.queue, definition.tasks, definition.config, {
+          sql: this.conductor.sql,
+          orchestratorId: this.id,
+          logger: this.conductor.logger,
+          makeContext: (task, execution, control) =>
+            createTaskContext({
+              sql: this.conductor.sql,
+              control,
+              context: this.conductor.context,
+              logger: taggedLogger(this.conductor.logger, { task: task.name, execution: execution.id, queue: execution.queue }),
+              children: { prepareChild: (ref, payload) => this.conductor.prepareInvoke(ref, payload) },
+            }),
+        }),
+    );
+    this.stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
+  }
+
+  static create(options: OrchestratorOptions): Orchestrator {
+    return new Orchestrator(options);
+  }
+
+  get info(): OrchestratorInfo {
+    return { id: this.id, isRunning: this.running, isShuttingDown: this.stopping !== null && !this.isStoppedFlag, isStopped: this.isStoppedFlag };
+  }
+
+  start(): Promise<void> {
+    if (this.stopping) return Promise.reject(new ConfigurationError("Orchestrator: cannot start after stop()"));
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  /** Starts, runs until nothing is runnable now and nothing runs (future work does not count), then stops. */
+  async drain(): Promise<void> {
+    await this.start();
+    const queues = this.workers.map((worker) => worker.queue);
+    const taskKeys = this.workers.flatMap((worker) => worker.tasks.map((task) => task.name));
+    while (!this.stopping) {
+      const idle = this.workers.every((worker) => worker.isIdle());
+      if (idle && !(await hasOutstandingWork(this.conductor.sql, queues, taskKeys)) && this.workers.every((w) => w.isIdle())) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await this.stop();
+  }
+
+  private async doStart(): Promise<void> {
+    const { sql, logger } = this.conductor;
+    await this.conductor.ensureInstalled();
+    const schemaVersion = loadMigrations().at(-1)?.version ?? 0;
+    await registerOrchestrator(sql, this.id, hostname(), process.pid, schemaVersion);
+    const tasks = this.workers.flatMap((worker) => worker.tasks);
+    await upsertTasks(sql, tasks.map((task) => ({ key: task.name, queue: task.queue, maxAttempts: task.maxAttempts })));
+
+    const onListenError = (error: unknown) => logger.error("LISTEN failed", { orchestrator: this.id, error });
+    const work = channel$(sql, "pgconductor_work", onListenError);
+    const work$ = work.pipe(
+      filter((message): message is Extract<ChannelMessage, { type: "notification" }> => message.type === "notification"),
+      map((message) => parseWorkNotification(message.payload)),
+      filter((notification): notification is { queue: string; runAt: number } => notification !== null),
+    );
+    const listening$: Observable<unknown> = work.pipe(filter((message) => message.type === "listening"));
+    this.subscription.add(work.subscribe({ error: onListenError }));
+    this.subscription.add(
+      channel$(sql, "pgconductor_cancel", onListenError).subscribe((message) => {
+        if (message.type !== "notification") return;
+        const [orchestratorId, executionId] = message.payload.split("|");
+        if (orchestratorId === this.id) this.abortExecution(executionId);
+      }),
+    );
+    for (const worker of this.workers) worker.start({ work$, listening$ });
+
+    this.heartbeatTimer = setInterval(() => void this.beat(), this.heartbeatIntervalMs);
+    this.heartbeatTimer.unref?.();
+    if (this.handleSignals) {
+      process.once("SIGTERM", this.onSignal);
+      process.once("SIGINT", this.onSignal);
+    }
+    this.running = true;
+    logger.debug("orchestrator started", { orchestrator: this.id, queues: this.workers.map((w) => w.queue).join(",") });
+  }
+
+  private async beat(): Promise<void> {
+    const { sql, logger } = this.conductor;
+    try {
+      const { stop, cancelledIds } = await heartbeat(sql, this.id);
+      cancelledIds.forEach((id) => this.abortExecution(id));
+      const recovered = await recoverExpired(sql, this.leaseMs);
+      if (recovered > 0) logger.warn("returned executions of dead orchestrators to their queues", { count: recovered });
+      if (stop && !this.stopping) {
+        logger.warn("asked to stop (or lease lost); stopping gracefully", { orchestrator: this.id });
+        void this.stop();
+      }
+    } catch (error) {
+      logger.warn("heartbeat failed", { orchestrator: this.id, error });
+    }
+  }
+
+  private abortExecution(executionId: string): void {
+    for (const worker of this.workers) worker.abort(executionId, "cancelled");
+  }
+
+  private async doStop(): Promise<void> {
+    await this.starting?.catch(() => {});
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    process.off("SIGTERM", this.onSignal);
+    process.off("SIGINT", this.onSignal);
+    try {
+      await Promise.all(this.workers.map((worker) => worker.stop()));
+      this.subscription.unsubscribe();
+      if (this.starting) await unregisterOrchestrator(this.conductor.sql, this.id);
+    } finally {
+      this.running = false;
+      this.isStoppedFlag = true;
+      this.resolveStopped();
+    }
+  }
+}
+
+/** Default workers (one per queue of `tasks`) plus the custom ones; a task runs in one worker only. */
+function planWorkers(options: OrchestratorOptions): WorkerDefinition[] {
+  const custom = options.workers ?? [];
+  const defaults = options.tasks ?? (custom.length > 0 ? [] : [...options.conductor.tasks.values()]);
+  const byQueue = new Map<string, Task[]>();
+  for (const task of defaults) byQueue.set(task.queue, [...(byQueue.get(task.queue) ?? []), task]);
+  const config = resolveWorkerConfig(options.defaultWorker);
+  const planned = [...custom, ...[...byQueue].map(([queue, tasks]) => ({ queue, tasks, config }))];
+  const seen = new Set<string>();
+  for (const worker of planned) {
+    for (const task of worker.tasks) {
+      if (seen.has(task.name)) throw new ConfigurationError(`Orchestrator: task "${task.name}" is given to more than one worker`);
+      seen.add(task.name);
+    }
+  }
+  return planned;
+}

@@ -1,0 +1,77 @@
+/** What `createTask` takes and returns: task settings, triggers, handler types. */
+import type { Logger } from "./logger";
+import type { TaskTypeMap } from "./definitions";
+
+export interface TaskOptions<Name extends string = string> {
+  name: Name;
+  /** Queue name (default "default"). */
+  queue?: string;
+  /** Attempts before the execution is recorded as failed (default 3). */
+  maxAttempts?: number;
+  concurrency?: number;
+  window?: [string, string];
+  removeOnComplete?: { days: number } | boolean;
+  removeOnFail?: { days: number } | boolean;
+  batch?: { size: number; timeoutMs: number };
+}
+
+export interface InvocableTrigger { invocable: true }
+export interface CronTrigger { cron: string; name: string }
+export interface EventTrigger { event: string; fields?: string }
+export interface TableTrigger {
+  schema: string;
+  table: string;
+  operation: "insert" | "update" | "delete";
+  columns: string;
+  when?: string;
+}
+export type Trigger = InvocableTrigger | CronTrigger | EventTrigger | TableTrigger;
+
+/** The event a handler receives for one trigger kind. */
+export type EventFor<T, Payload> = T extends InvocableTrigger
+  ? { name: "pgconductor.invoke"; payload: Payload }
+  : T extends { cron: string; name: infer N extends string }
+    ? { name: N; payload: Record<string, unknown> | null }
+    : T extends { event: infer E extends string }
+      ? { name: E; payload: Record<string, unknown> }
+      : T extends { schema: infer S extends string; table: infer Tb extends string; operation: infer O extends string }
+        ? { name: `${S}.${Tb}.${O}`; payload: { tg_op: "INSERT" | "UPDATE" | "DELETE"; old: Record<string, unknown> | null; new: Record<string, unknown> | null } }
+        : never;
+
+export type TaskEvent<Triggers, Payload> = Triggers extends readonly (infer T)[] ? EventFor<T, Payload> : EventFor<Triggers, Payload>;
+
+export interface TaskReference<Name extends string = string> {
+  name: Name;
+  queue?: string;
+}
+
+/** The `ctx` of a handler: durable helpers plus every property of the Conductor's `context`. */
+export type TaskContext<Tasks extends TaskTypeMap, Context> = Context & {
+  /** Runs `fn` once per execution; later attempts get the stored JSON result. */
+  step<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
+  /** Hangs the execution up (its worker slot is freed) and resumes it after `ms`. */
+  sleep(name: string, ms: number): Promise<void>;
+  /** Runs a child execution and returns its result; the parent hangs up until it ends. */
+  invoke<K extends keyof Tasks & string>(name: string, ref: TaskReference<K>, payload: Tasks[K]["payload"], timeoutMs?: number): Promise<Tasks[K]["returns"]>;
+  invoke<K extends keyof Tasks & string>(ref: TaskReference<K>, payload: Tasks[K]["payload"]): Promise<Tasks[K]["returns"]>;
+  /** A release point: returns at once unless the execution should stop here (shutdown, cancel). */
+  checkpoint(): Promise<void>;
+  logger: Logger;
+  signal: AbortSignal;
+  executionId: string;
+};
+
+export type TaskHandler<Tasks extends TaskTypeMap, Context, Triggers, Name extends keyof Tasks & string> = (
+  event: TaskEvent<Triggers, Tasks[Name]["payload"]>,
+  ctx: TaskContext<Tasks, Context>,
+) => Promise<Tasks[Name]["returns"]> | Tasks[Name]["returns"];
+
+/** A registered task, as `createTask` returns it and workers take it. */
+export interface Task<Name extends string = string> {
+  readonly name: Name;
+  readonly queue: string;
+  readonly maxAttempts: number;
+  readonly options: TaskOptions<Name>;
+  readonly triggers: readonly Trigger[];
+  readonly handler: (event: { name: string; payload: unknown }, ctx: any) => unknown;
+}

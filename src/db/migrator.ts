@@ -1,0 +1,50 @@
+import type { Sql } from "postgres";
+import { loadMigrations, type Migration } from "./sql-files";
+
+const MIGRATION_LOCK = 7_114_650_001; // pg_advisory_xact_lock key reserved for migrations
+
+export interface MigrationOutcome {
+  applied: number[];
+  version: number;
+}
+
+/**
+ * Brings the `pgconductor` schema up to the newest migration. Runs in one transaction under an
+ * advisory lock, so any number of concurrent callers install it exactly once.
+ */
+export async function migrate(sql: Sql, migrations: Migration[] = loadMigrations()): Promise<MigrationOutcome> {
+  const latest = migrations.at(-1)?.version ?? 0;
+  if ((await installedVersion(sql)) >= latest) return { applied: [], version: latest };
+
+  return sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+    await tx`create schema if not exists pgconductor`;
+    await tx`
+      create table if not exists pgconductor.migrations (
+        version integer primary key,
+        name text not null,
+        breaking boolean not null default false,
+        applied_at timestamptz not null default now()
+      )`;
+    const rows = await tx<{ version: number }[]>`select version from pgconductor.migrations`;
+    const done = new Set(rows.map((row) => row.version));
+    const applied: number[] = [];
+    for (const migration of migrations) {
+      if (done.has(migration.version)) continue;
+      await tx.unsafe(migration.text);
+      await tx`insert into pgconductor.migrations (version, name, breaking)
+               values (${migration.version}, ${migration.name}, ${migration.breaking})`;
+      applied.push(migration.version);
+    }
+    return { applied, version: latest };
+  }) as Promise<MigrationOutcome>;
+}
+
+/** The newest applied migration, 0 when nothing is installed. */
+export async function installedVersion(sql: Sql): Promise<number> {
+  const [row] = await sql<{ version: number | null }[]>`
+    select case when to_regclass('pgconductor.migrations') is null then 0 end as version`;
+  if (row.version === 0) return 0;
+  const [latest] = await sql<{ version: number | null }[]>`select max(version) as version from pgconductor.migrations`;
+  return latest.version ?? 0;
+}

@@ -1,0 +1,12 @@
+export { Conductor } from "./api/conductor";
+export type { ConductorOptions, InvokeOptions, InvokeItem, CreateWorkerOptions, WorkerDefinition } from "./api/conductor";
+export { Orchestrator } from "./api/orchestrator";
+export type { OrchestratorOptions, OrchestratorInfo } from "./api/orchestrator";
+export { defineTask, defineEvent, TaskSchemas, EventSchemas } from "./api/definitions";
+export type { DefineTask, DefineEvent, TaskDefinition, EventDefinition, TaskTypeMap, EventTypeMap } from "./api/definitions";
+export { DatabaseSchema } from "./api/database-schema";
+export type { Task, TaskOptions, Trigger, TaskContext, TaskEvent, TaskReference } from "./api/task";
+export type { Logger } from "./api/logger";
+export { createConsoleLogger } from "./api/logger";
+export { PgConductorError, ValidationError, UnknownTaskError, ConfigurationError, ChildExecutionError, ChildTimeoutError } from "./api/errors";
+export type { WorkerConfig } from "./runtime/worker-config";

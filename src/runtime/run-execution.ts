@@ -1,0 +1,45 @@
+/** One attempt of one execution: build ctx, call the handler, turn what happened into an Outcome. */
+import { ChildExecutionError, ChildTimeoutError } from "../api/errors";
+import type { Task } from "../api/task";
+import type { ClaimedExecution } from "../db/queries";
+import { isInterruption } from "./interruptions";
+import type { ExecutionControl } from "./task-context";
+
+export type Outcome =
+  | { kind: "complete"; id: string; result: unknown }
+  | { kind: "fail"; id: string; error: string; final: boolean }
+  | { kind: "release"; id: string }
+  | { kind: "cancelled"; id: string }
+  /** The execution already hung up in the database (sleep, child): nothing left to write. */
+  | { kind: "suspended"; id: string };
+
+export async function runExecution(
+  execution: ClaimedExecution,
+  task: Task,
+  control: ExecutionControl,
+  makeContext: (control: ExecutionControl) => object,
+): Promise<Outcome> {
+  const id = execution.id;
+  if (execution.cancel_requested) return { kind: "cancelled", id };
+  try {
+    const result = await task.handler({ name: execution.event_name, payload: execution.payload }, makeContext(control));
+    if (control.suspended) return { kind: "suspended", id };
+    return { kind: "complete", id, result: result === undefined ? null : result };
+  } catch (error) {
+    if (control.suspended) return { kind: "suspended", id };
+    if (control.signal.aborted) return { kind: "cancelled", id };
+    if (isInterruption(error)) return error.reason === "released" ? { kind: "release", id } : { kind: "cancelled", id };
+    const final = error instanceof ChildExecutionError || error instanceof ChildTimeoutError;
+    return { kind: "fail", id, error: describeError(error), final };
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === "string") return error;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
+}

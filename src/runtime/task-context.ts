@@ -1,0 +1,121 @@
+/**
+ * Builds `ctx` for one attempt of one execution. Steps, sleeps and child results are stored in
+ * `pgconductor.steps` under a prefix (`step:`, `sleep:`, `invoke:`) so their names never collide.
+ */
+import type { Sql } from "postgres";
+import { ChildExecutionError, ChildTimeoutError, PgConductorError } from "../api/errors";
+import type { Logger } from "../api/logger";
+import type { TaskReference } from "../api/task";
+import { invokeChild, saveStep, sleepExecution } from "../db/queries";
+import { Interruption } from "./interruptions";
+
+export interface ExecutionControl {
+  readonly executionId: string;
+  /** Stored results from earlier attempts, by prefixed name. */
+  readonly stored: Map<string, unknown>;
+  readonly signal: AbortSignal;
+  /** True once the orchestrator is stopping (or the task's window closed): release at the next boundary. */
+  shouldRelease(): boolean;
+  /** Set when the execution hung up in the database; the handler's outcome is then ignored. */
+  suspended: boolean;
+}
+
+export interface ChildInvoker {
+  /** Validates the payload and resolves the child's queue. */
+  prepareChild(ref: TaskReference, payload: unknown): Promise<{ taskKey: string; queue: string; payload: unknown }>;
+}
+
+export function createTaskContext(options: {
+  sql: Sql;
+  control: ExecutionControl;
+  logger: Logger;
+  context: object;
+  children: ChildInvoker;
+}) {
+  const { sql, control, logger, context, children } = options;
+  const usedNames = new Set<string>();
+  let unnamedChildren = 0;
+
+  const interruptIfNeeded = () => {
+    if (control.suspended) throw new Interruption("suspended");
+    if (control.signal.aborted) throw new Interruption("cancelled");
+    if (control.shouldRelease()) throw new Interruption("released");
+  };
+  const claimName = (key: string, label: string) => {
+    if (usedNames.has(key)) throw new PgConductorError(`${label} is used twice in execution ${control.executionId}: names must be unique`);
+    usedNames.add(key);
+  };
+  const suspend = (): never => {
+    control.suspended = true;
+    throw new Interruption("suspended");
+  };
+
+  async function step<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+    const key = `step:${name}`;
+    claimName(key, `Step "${name}"`);
+    interruptIfNeeded();
+    if (control.stored.has(key)) return (control.stored.get(key) as { value?: T }).value as T;
+    const value = await fn();
+    const stored = { value: toJson(value, `Step "${name}"`) };
+    await saveStep(sql, control.executionId, key, stored);
+    control.stored.set(key, stored);
+    return stored.value as T;
+  }
+
+  async function sleep(name: string, ms: number): Promise<void> {
+    const key = `sleep:${name}`;
+    claimName(key, `Sleep "${name}"`);
+    interruptIfNeeded();
+    const stored = control.stored.get(key) as { until?: string } | undefined;
+    if (stored?.until && Date.parse(stored.until) <= Date.now()) return;
+    const state = await sleepExecution(sql, control.executionId, key, ms);
+    if (state === "waiting") suspend();
+  }
+
+  async function invoke(...args: unknown[]): Promise<unknown> {
+    const named = typeof args[0] === "string";
+    const name = named ? (args[0] as string) : `${(args[0] as TaskReference).name}#${++unnamedChildren}`;
+    const [ref, payload, timeoutMs] = (named ? args.slice(1) : args) as [TaskReference, unknown, number | undefined];
+    const key = `invoke:${name}`;
+    claimName(key, `Child invoke "${name}"`);
+    interruptIfNeeded();
+    let outcome = control.stored.get(key) as { result?: unknown; error?: string } | undefined;
+    if (!outcome) {
+      const child = await children.prepareChild(ref, payload);
+      const row = await invokeChild(sql, control.executionId, key, child, timeoutMs ?? null);
+      if (row.state === "timeout") throw new ChildTimeoutError(`Child execution "${name}" (${ref.name}) timed out after ${timeoutMs} ms`);
+      if (row.state === "waiting") suspend();
+      outcome = row.outcome ?? {};
+    }
+    if (outcome.error !== undefined) throw new ChildExecutionError(outcome.error);
+    return outcome.result;
+  }
+
+  async function checkpoint(): Promise<void> {
+    interruptIfNeeded();
+  }
+
+  return {
+    ...context,
+    step,
+    sleep,
+    invoke,
+    checkpoint,
+    logger,
+    signal: control.signal,
+    executionId: control.executionId,
+  };
+}
+
+/** A step result must survive a JSON round trip; the error names the step. */
+function toJson(value: unknown, label: string): unknown {
+  if (value === undefined) return undefined;
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new PgConductorError(`${label} returned a value that cannot be stored as JSON: ${(error as Error).message}`);
+  }
+  if (text === undefined) throw new PgConductorError(`${label} returned a value that cannot be stored as JSON (${typeof value})`);
+  return JSON.parse(text);
+}

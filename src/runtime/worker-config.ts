@@ -1,0 +1,28 @@
+export interface WorkerConfig {
+  /** Handlers running at once in this worker (default 10). */
+  concurrency?: number;
+  /** Safety sweep: how often to look for work whose notification was lost (default 10 000 ms). */
+  pollIntervalMs?: number;
+  /** The longest a finished result waits before it is written (default 0: as soon as no write is in flight). */
+  flushIntervalMs?: number;
+  /** Most executions claimed in one statement (default: concurrency). */
+  fetchBatchSize?: number;
+}
+
+export type ResolvedWorkerConfig = Required<WorkerConfig>;
+
+export function resolveWorkerConfig(config: WorkerConfig = {}): ResolvedWorkerConfig {
+  const concurrency = positiveInteger(config.concurrency, 10, "concurrency");
+  return {
+    concurrency,
+    pollIntervalMs: positiveInteger(config.pollIntervalMs, 10_000, "pollIntervalMs"),
+    flushIntervalMs: Math.max(0, config.flushIntervalMs ?? 0),
+    fetchBatchSize: positiveInteger(config.fetchBatchSize, concurrency, "fetchBatchSize"),
+  };
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`Worker config: ${name} must be a positive integer (got ${value})`);
+  return value;
+}

@@ -1,0 +1,195 @@
+/**
+ * A worker runs the tasks of one queue. Wake-ups (NOTIFY, the due timer, the sweep, a freed slot,
+ * a LISTEN reconnect) are merged and coalesced into claims of at most the free slots; claimed
+ * executions run with bounded concurrency; outcomes are written in batches.
+ */
+import { filter, firstValueFrom, interval, merge, mergeMap, Subject, Subscription, tap, type Observable } from "rxjs";
+import type { Sql } from "postgres";
+import type { Logger } from "../api/logger";
+import type { Task } from "../api/task";
+import { claimExecutions, nextRunAt, type ClaimedExecution } from "../db/queries";
+import { dueTimer } from "../streams/due-timer";
+import { batchWhileBusy } from "./batch-while-busy";
+import { coalesceRuns } from "./coalesce";
+import { runExecution, type Outcome } from "./run-execution";
+import type { ExecutionControl } from "./task-context";
+import type { ResolvedWorkerConfig } from "./worker-config";
+import { writeOutcomes } from "./write-outcomes";
+
+export interface WorkerSources {
+  /** Work notifications of every queue: `{ queue, runAt }`. */
+  work$: Observable<{ queue: string; runAt: number }>;
+  /** Emits whenever the LISTEN connection (re)starts listening. */
+  listening$: Observable<unknown>;
+}
+
+export interface WorkerDeps {
+  sql: Sql;
+  orchestratorId: string;
+  logger: Logger;
+  makeContext: (task: Task, execution: ClaimedExecution, control: ExecutionControl) => object;
+}
+
+export class Worker {
+  private readonly tasksByName: Map<string, Task>;
+  private readonly taskKeys: string[];
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly wake$ = new Subject<void>();
+  private readonly candidates$ = new Subject<number>();
+  private readonly claimed$ = new Subject<ClaimedExecution>();
+  private readonly outcomes$ = new Subject<Outcome>();
+  private readonly idle$ = new Subject<void>();
+  private readonly subscription = new Subscription();
+  /** Slots taken by claimed executions whose outcome is not yet known. */
+  private reserved = 0;
+  /** Outcomes handed to the writer and not yet written. */
+  private unwritten = 0;
+  /** A wake-up from outside (notification, timer, sweep) arrived since the last claim started. */
+  private signalled = true;
+  /** The last claim filled every slot it asked for, so more may be waiting. */
+  private lastClaimFull = false;
+  private stopping = false;
+
+  constructor(
+    readonly queue: string,
+    tasks: readonly Task[],
+    readonly config: ResolvedWorkerConfig,
+    private readonly deps: WorkerDeps,
+  ) {
+    this.tasksByName = new Map(tasks.map((task) => [task.name, task]));
+    this.taskKeys = [...this.tasksByName.keys()];
+  }
+
+  get tasks(): Task[] {
+    return [...this.tasksByName.values()];
+  }
+
+  start(sources: WorkerSources): void {
+    const { logger } = this.deps;
+    const mine$ = sources.work$.pipe(filter((n) => n.queue === this.queue));
+    const sweep$ = interval(this.config.pollIntervalMs);
+    const refresh$ = merge(sources.listening$, sweep$);
+
+    // Anything that may have made work runnable now.
+    const external$ = merge(mine$.pipe(filter((n) => n.runAt <= Date.now())), dueTimer(this.candidates$), refresh$).pipe(
+      tap(() => (this.signalled = true)),
+    );
+    this.subscription.add(
+      merge(external$, this.wake$)
+        .pipe(
+          coalesceRuns(() => this.claim(), (error) => logger.error("claim failed", { queue: this.queue, error })),
+        )
+        .subscribe(),
+    );
+    // Future work arms the timer: from notifications, and from the table after a (re)connect or sweep.
+    this.subscription.add(mine$.pipe(filter((n) => n.runAt > Date.now())).subscribe((n) => this.candidates$.next(n.runAt)));
+    this.subscription.add(
+      refresh$.subscribe(() => {
+        nextRunAt(this.deps.sql, this.queue, this.taskKeys)
+          .then((at) => at && this.candidates$.next(at.getTime()))
+          .catch((error) => logger.warn("next run_at lookup failed", { queue: this.queue, error }));
+      }),
+    );
+    this.subscription.add(
+      this.claimed$
+        .pipe(mergeMap((execution) => this.run(execution), this.config.concurrency))
+        .subscribe((outcome) => this.settle(outcome)),
+    );
+    this.subscription.add(
+      this.outcomes$
+        .pipe(
+          batchWhileBusy((batch) => writeOutcomes(this.deps.sql, batch), {
+            maxBatch: 1000,
+            maxWaitMs: this.config.flushIntervalMs,
+            onError: (error) => logger.error("writing results failed; retrying", { queue: this.queue, error }),
+          }),
+        )
+        .subscribe((written) => {
+          this.unwritten -= written;
+          this.checkIdle();
+        }),
+    );
+    this.wake$.next();
+  }
+
+  /** Claims nothing more; resolves when every running handler has ended or been released and every result is written. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    while (!this.isIdle()) await firstValueFrom(this.idle$);
+    this.subscription.unsubscribe();
+  }
+
+  isIdle(): boolean {
+    return this.reserved === 0 && this.unwritten === 0;
+  }
+
+  /** Emits whenever the worker has nothing running and nothing left to write. */
+  get idle(): Observable<void> {
+    return this.idle$.asObservable();
+  }
+
+  /** Aborts ctx.signal of a running execution (cancel); returns whether it runs here. */
+  abort(executionId: string, reason: string): boolean {
+    const controller = this.controllers.get(executionId);
+    controller?.abort(reason);
+    return controller !== undefined;
+  }
+
+  private async claim(): Promise<number> {
+    if (this.stopping || !(this.signalled || this.lastClaimFull)) return 0;
+    const free = this.config.concurrency - this.reserved;
+    if (free <= 0) return 0;
+    const limit = Math.min(free, this.config.fetchBatchSize);
+    this.signalled = false;
+    this.reserved += limit;
+    let claimed: ClaimedExecution[] = [];
+    try {
+      claimed = await claimExecutions(this.deps.sql, this.deps.orchestratorId, this.queue, this.taskKeys, limit);
+    } catch (error) {
+      this.signalled = true; // the sweep or the next wake-up tries again
+      throw error;
+    } finally {
+      this.reserved -= limit - claimed.length;
+    }
+    this.lastClaimFull = claimed.length === limit;
+    for (const execution of claimed) this.claimed$.next(execution);
+    if (this.lastClaimFull) this.wake$.next();
+    else this.checkIdle();
+    return claimed.length;
+  }
+
+  private async run(execution: ClaimedExecution): Promise<Outcome> {
+    const task = this.tasksByName.get(execution.task_key)!;
+    const controller = new AbortController();
+    this.controllers.set(execution.id, controller);
+    const control: ExecutionControl = {
+      executionId: execution.id,
+      stored: new Map(Object.entries(execution.steps ?? {})),
+      signal: controller.signal,
+      shouldRelease: () => this.stopping,
+      suspended: false,
+    };
+    try {
+      return await runExecution(execution, task, control, (c) => this.deps.makeContext(task, execution, c));
+    } finally {
+      this.controllers.delete(execution.id);
+    }
+  }
+
+  private settle(outcome: Outcome): void {
+    this.reserved -= 1;
+    if (outcome.kind === "fail") {
+      this.deps.logger.warn("execution failed", { queue: this.queue, execution: outcome.id, error: outcome.error });
+    }
+    if (outcome.kind !== "suspended") {
+      this.unwritten += 1;
+      this.outcomes$.next(outcome);
+    }
+    if ((this.signalled || this.lastClaimFull) && !this.stopping) this.wake$.next();
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.isIdle()) this.idle$.next();
+  }
+}
