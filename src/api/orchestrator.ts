@@ -15,6 +15,8 @@ import { hasOutstandingWork, heartbeat, recoverExpired, registerOrchestrator, un
 import { channel$, parseWorkNotification, type ChannelMessage } from "../streams/notifications";
 import { createTaskContext } from "../runtime/task-context";
 import { Worker } from "../runtime/worker";
+import type { OrchestratorService } from "../runtime/service";
+import { planServices } from "../runtime/plan-services";
 import { resolveWorkerConfig, type WorkerConfig } from "../runtime/worker-config";
 
 export interface OrchestratorOptions {
@@ -46,6 +48,7 @@ export class Orchestrator {
   readonly stopped: Promise<void>;
   private readonly conductor: Conductor<any, any, any>;
   private readonly workers: Worker[];
+  private readonly services: OrchestratorService[];
   private readonly subscription = new Subscription();
   private readonly heartbeatIntervalMs: number;
   private readonly leaseMs: number;
@@ -83,6 +86,7 @@ export class Orchestrator {
             }),
         }),
     );
+    this.services = planServices(this.conductor, this.workers.flatMap((worker) => worker.tasks));
     this.stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
   }
 
@@ -143,6 +147,18 @@ export class Orchestrator {
       }),
     );
     for (const worker of this.workers) worker.start({ work$, listening$ });
+    const serviceContext = {
+      sql,
+      logger,
+      orchestratorId: this.id,
+      tasks,
+      channel: (name: string) => channel$(sql, name, onListenError),
+      requestStop: (reason: string) => {
+        logger.warn(`stopping: ${reason}`, { orchestrator: this.id });
+        void this.stop();
+      },
+    };
+    for (const service of this.services) await service.start(serviceContext);
 
     this.heartbeatTimer = setInterval(() => void this.beat(), this.heartbeatIntervalMs);
     this.heartbeatTimer.unref?.();
@@ -180,6 +196,9 @@ export class Orchestrator {
     process.off("SIGTERM", this.onSignal);
     process.off("SIGINT", this.onSignal);
     try {
+      for (const service of [...this.services].reverse()) {
+        await Promise.resolve(service.stop()).catch((error) => this.conductor.logger.error(`stopping ${service.name} failed`, { error }));
+      }
       await Promise.all(this.workers.map((worker) => worker.stop()));
       this.subscription.unsubscribe();
       if (this.starting) await unregisterOrchestrator(this.conductor.sql, this.id);

@@ -40,7 +40,7 @@ test("a payload failing its schema is rejected naming task and path, and nothing
   const before = await db.sql`select count(*)::int as n from pgconductor.executions`;
   await expect(conductor.invoke({ name: "greet" }, { name: 42 } as never)).rejects.toThrow(ValidationError);
   await expect(conductor.invoke({ name: "greet" }, { name: 42 } as never)).rejects.toThrow(/Task "greet".*name/);
-  await expect(conductor.invoke({ name: "nope" } as never, {})).rejects.toThrow(UnknownTaskError);
+  await expect(conductor.invoke({ name: "nope" } as never, {} as never)).rejects.toThrow(UnknownTaskError);
   await expect(
     conductor.invoke({ name: "record" }, [{ payload: { label: "ok" } }, { payload: { label: 1 } as never }]),
   ).rejects.toThrow(/Task "record".*label/);

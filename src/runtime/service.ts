@@ -1,0 +1,28 @@
+import type { Observable } from "rxjs";
+import type { Sql } from "postgres";
+import type { Logger } from "../api/logger";
+import type { Task } from "../api/task";
+import type { ChannelMessage } from "../streams/notifications";
+
+/**
+ * A background duty of an orchestrator besides its workers (cron scheduling, the replication
+ * consumer, maintenance...). Each is its own small module; the orchestrator starts them after its
+ * workers and stops them before the workers.
+ */
+export interface OrchestratorService {
+  readonly name: string;
+  start(context: ServiceContext): Promise<void> | void;
+  stop(): Promise<void> | void;
+}
+
+export interface ServiceContext {
+  sql: Sql;
+  logger: Logger;
+  orchestratorId: string;
+  /** Every task this orchestrator runs. */
+  tasks: readonly Task[];
+  /** Subscribe to a NOTIFY channel over the orchestrator's shared LISTEN connection. */
+  channel(name: string): Observable<ChannelMessage>;
+  /** Asks the orchestrator to stop gracefully. */
+  requestStop(reason: string): void;
+}
