@@ -1,5 +1,7 @@
 import { ConfigurationError } from "./errors";
 import type { Trigger } from "./task";
+import { validateTableTrigger } from "./table-trigger-shape";
+import { assertDistinctTriggers, isCronTrigger, isEventTrigger, validateCronTrigger, validateEventTrigger } from "./trigger-specs";
 
 /** Checks each trigger's shape at createTask; the error names the task and the trigger. */
 export function validateTriggers(taskName: string, triggers: readonly Trigger[]): void {
@@ -11,8 +13,21 @@ export function validateTriggers(taskName: string, triggers: readonly Trigger[])
       if (trigger.invocable !== true) throw new ConfigurationError(`${label}: invocable must be true`);
       return;
     }
+    if (isCronTrigger(trigger)) {
+      validateCronTrigger(label, trigger);
+      return;
+    }
+    if (isEventTrigger(trigger)) {
+      validateEventTrigger(label, trigger);
+      return;
+    }
+    if ("table" in trigger) {
+      validateTableTrigger(label, trigger as unknown as Record<string, unknown>);
+      return;
+    }
     const kind = "cron" in trigger ? "cron" : "event" in trigger ? "event" : "table" in trigger ? "table" : null;
     if (kind) throw new ConfigurationError(`${label}: ${kind} triggers are not supported by this version`);
     throw new ConfigurationError(`${label}: unknown trigger ${JSON.stringify(trigger)}; expected { invocable: true }`);
   });
+  assertDistinctTriggers(taskName, triggers);
 }

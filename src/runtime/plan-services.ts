@@ -1,10 +1,13 @@
 import type { Conductor } from "../api/conductor";
 import type { Task } from "../api/task";
 import type { OrchestratorService } from "./service";
+import { MaintenanceService } from "./maintenance";
+import { StopRequestListener } from "./stop-requests";
+import { TableChangesService } from "./table-changes/table-changes-service";
 
 /** The background duties an orchestrator runs for these tasks. Add a duty here, in its own module. */
 export function planServices(conductor: Conductor<any, any, any>, tasks: readonly Task[]): OrchestratorService[] {
   void conductor;
   void tasks;
-  return [];
+  return [new MaintenanceService(), new StopRequestListener(), new TableChangesService()];
 }

@@ -1,0 +1,41 @@
+/**
+ * One consumer per slot: the orchestrator holding a session advisory lock on a connection of its own
+ * reads the slot. If that process dies its connection closes and the lock is free for the next try.
+ */
+import { Client, type ClientConfig } from "pg";
+
+/** Session advisory lock key of the slot consumer (advisory locks are per database). */
+const CONSUMER_LOCK = 7_114_650_005;
+
+export interface Leadership {
+  /** Resolves when the lock connection is lost (the lock may then be someone else's). */
+  readonly lost: Promise<void>;
+  release(): Promise<void>;
+}
+
+/** Tries once; null when another orchestrator holds the lock. */
+export async function tryLead(clientConfig: ClientConfig): Promise<Leadership | null> {
+  const client = new Client({ ...clientConfig, application_name: "pgconductor-changes-lock" });
+  let markLost!: () => void;
+  const lost = new Promise<void>((resolve) => (markLost = resolve));
+  client.on("error", () => markLost());
+  client.on("end", () => markLost());
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ locked: boolean }>("select pg_try_advisory_lock($1) as locked", [CONSUMER_LOCK]);
+    if (!rows[0].locked) {
+      await client.end();
+      return null;
+    }
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
+  return {
+    lost,
+    async release() {
+      // Closing the session releases the lock.
+      await client.end().catch(() => {});
+    },
+  };
+}

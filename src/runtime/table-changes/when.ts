@@ -1,0 +1,73 @@
+/**
+ * `when` conditions are SQL, written with NEW. and OLD. as in a PostgreSQL trigger, and evaluated by
+ * the database itself: each candidate's rows become records of the trigger's table named "new" and
+ * "old" (identifiers fold to lower case, so NEW.active reads new.active). PostgreSQL then checks the
+ * condition with its own types, operators and functions; nothing is re-implemented in JavaScript.
+ */
+import type { Sql } from "postgres";
+import type { Candidate, RegisteredTrigger } from "./match";
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** FROM items that bring `new` and `old` into scope, as records of the trigger's table. */
+function rowScope(trigger: Pick<RegisteredTrigger, "schema" | "table">, newRow: string, oldRow: string): string {
+  const type = `null::${ident(trigger.schema)}.${ident(trigger.table)}`;
+  return `jsonb_populate_record(${type}, ${newRow}) as "new", jsonb_populate_record(${type}, ${oldRow}) as "old"`;
+}
+
+/** The condition as a boolean expression (a null result counts as false). Newlines keep a `--` comment inside it. */
+function condition(when: string): string {
+  return `coalesce((\n${when}\n), false)`;
+}
+
+/**
+ * Checks that a `when` is a boolean expression over the table's columns by evaluating it once on
+ * empty rows. Returns the database's complaint, or null when it is fine.
+ */
+export async function checkWhen(sql: Sql, trigger: Pick<RegisteredTrigger, "schema" | "table">, when: string): Promise<string | null> {
+  try {
+    await sql.unsafe(`select ${condition(when)} as ok from ${rowScope(trigger, "null::jsonb", "null::jsonb")}`);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * One statement that evaluates the `when` of many candidates at once; built once per set of
+ * triggers. Its parameters come from `whenArguments`.
+ */
+export function whenStatement(triggers: readonly RegisteredTrigger[]): { text: string; slot: Map<RegisteredTrigger, number> } {
+  const slot = new Map<RegisteredTrigger, number>();
+  const branches: string[] = [];
+  for (const trigger of triggers) {
+    if (!trigger.when) continue;
+    slot.set(trigger, slot.size);
+    branches.push(
+      `when ${slot.size - 1} then (select ${condition(trigger.when)} from ${rowScope(trigger, "c.new_row", "c.old_row")})`,
+    );
+  }
+  const text =
+    `select c.n from unnest($1::int[], $2::int[], $3::text[]::jsonb[], $4::text[]::jsonb[]) as c(n, trg, new_row, old_row)\n` +
+    `where case c.trg ${branches.join("\n")} else false end`;
+  return { text, slot };
+}
+
+/** Keeps the candidates whose trigger has no `when`, or whose `when` holds for their rows. */
+export async function filterByWhen(
+  sql: Sql,
+  statement: ReturnType<typeof whenStatement>,
+  candidates: readonly Candidate[],
+): Promise<Candidate[]> {
+  const conditional = candidates.map((candidate, n) => ({ candidate, n })).filter(({ candidate }) => candidate.trigger.when);
+  if (conditional.length === 0) return [...candidates];
+  const json = (row: unknown) => (row === null ? null : JSON.stringify(row));
+  const rows = await sql.unsafe<{ n: number }[]>(statement.text, [
+    conditional.map(({ n }) => n),
+    conditional.map(({ candidate }) => statement.slot.get(candidate.trigger) ?? -1),
+    conditional.map(({ candidate }) => json(candidate.change.new)),
+    conditional.map(({ candidate }) => json(candidate.change.old)),
+  ] as never[]);
+  const passed = new Set(rows.map((row) => row.n));
+  return candidates.filter((candidate, n) => !candidate.trigger.when || passed.has(n));
+}
