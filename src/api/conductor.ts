@@ -10,6 +10,10 @@ import { cancelExecution, invokeExecutions, type NewExecution } from "../db/quer
 import { migrate } from "../db/migrator";
 import { resolveWorkerConfig, type WorkerConfig } from "../runtime/worker-config";
 import { validateTriggers } from "./triggers";
+import { resolveTaskSettings } from "./task-settings";
+import { invokeWithGates, resolveGate } from "./invoke-gates";
+import type { BatchTaskContext } from "../runtime/batch-runner";
+import type { TaskEvent } from "./task";
 
 export interface ConductorOptions<Tasks extends TaskTypeMap, Events extends EventTypeMap, Context extends object> {
   sql?: Sql;
@@ -28,6 +32,10 @@ export interface InvokeOptions {
   priority?: number;
   /** Not before this time (a Date or epoch milliseconds). */
   run_at?: Date | number;
+  /** At most one execution per `seconds` for the task and dedupe_key; calls inside the window get its id. */
+  throttle?: { seconds: number };
+  /** Calls for the task and dedupe_key collapse into one execution, run `seconds` after the last call with its payload. */
+  debounce?: { seconds: number };
 }
 
 export interface InvokeItem<Payload> extends InvokeOptions {
@@ -96,11 +104,21 @@ export class Conductor<
     await this.installing;
   }
 
+  /** A batch task: the handler gets `(events[], ctx)` and returns nothing or one result per event. */
+  createTask<const Name extends keyof Tasks & string, const Triggers extends Trigger | readonly Trigger[]>(
+    taskRef: TaskOptions<Name> & { batch: { size: number; timeoutMs: number } },
+    triggers: Triggers,
+    handler: (
+      events: TaskEvent<Triggers, Tasks[Name]["payload"]>[],
+      ctx: BatchTaskContext<Context>,
+    ) => Promise<Tasks[Name]["returns"][] | void> | Tasks[Name]["returns"][] | void,
+  ): Task<Name>;
   createTask<const Name extends keyof Tasks & string, const Triggers extends Trigger | readonly Trigger[]>(
     taskRef: TaskOptions<Name>,
     triggers: Triggers,
     handler: TaskHandler<Tasks, Context, Triggers, Name>,
-  ): Task<Name> {
+  ): Task<Name>;
+  createTask(taskRef: TaskOptions, triggers: Trigger | readonly Trigger[], handler: (...args: any[]) => unknown): Task {
     const name = taskRef?.name;
     this.assertKnownTask(name);
     if (typeof handler !== "function") throw new ConfigurationError(`createTask "${name}": the handler must be a function`);
@@ -110,7 +128,8 @@ export class Conductor<
     }
     const triggerList = (Array.isArray(triggers) ? triggers : [triggers]) as Trigger[];
     validateTriggers(name, triggerList);
-    const task: Task<Name> = {
+    resolveTaskSettings(taskRef);
+    const task: Task = {
       name,
       queue: taskRef.queue ?? "default",
       maxAttempts,
@@ -131,8 +150,8 @@ export class Conductor<
     const rows: NewExecution[] = [];
     for (const item of items) rows.push(await this.prepareInvoke(ref, item.payload, item));
     await this.ensureInstalled();
-    const ids = await invokeExecutions(this.sql, dedupeWithinBatch(rows));
-    const resolved = mapDuplicates(rows, ids);
+    const invokePlain = async (db: Sql, plain: NewExecution[]) => mapDuplicates(plain, await invokeExecutions(db, dedupeWithinBatch(plain)));
+    const resolved = rows.some((row) => row.gate) ? await invokeWithGates(this.sql, rows, invokePlain) : await invokePlain(this.sql, rows);
     return batch ? resolved : resolved[0];
   }
 
@@ -147,9 +166,7 @@ export class Conductor<
     if (options.priority !== undefined && !Number.isInteger(options.priority)) {
       throw new ConfigurationError(`Task "${name}": priority must be an integer (got ${options.priority})`);
     }
-    for (const unsupported of ["throttle", "debounce"] as const) {
-      if (unsupported in options) throw new ConfigurationError(`Task "${name}": the ${unsupported} option is not supported by this version`);
-    }
+    const gate = resolveGate(name, options);
     return {
       taskKey: name,
       queue: ref.queue ?? this.tasks.get(name)?.queue ?? "default",
@@ -157,6 +174,7 @@ export class Conductor<
       dedupeKey: options.dedupe_key ?? null,
       priority: options.priority ?? 0,
       runAt,
+      gate,
     };
   }
 

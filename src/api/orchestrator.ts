@@ -18,6 +18,9 @@ import { Worker } from "../runtime/worker";
 import type { OrchestratorService } from "../runtime/service";
 import { planServices } from "../runtime/plan-services";
 import { resolveWorkerConfig, type WorkerConfig } from "../runtime/worker-config";
+import { configureTasks, type MaintenanceReport } from "../db/execution-control";
+import { settingsOf } from "./task-settings";
+import { runMaintenance } from "../runtime/maintenance";
 
 export interface OrchestratorOptions {
   conductor: Conductor<any, any, any>;
@@ -33,6 +36,8 @@ export interface OrchestratorOptions {
   leaseMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT (default true). */
   handleSignals?: boolean;
+  /** The time task windows are judged by (default the system clock); inject one to test windows. */
+  clock?: () => Date;
 }
 
 export interface OrchestratorInfo {
@@ -76,6 +81,12 @@ export class Orchestrator {
           sql: this.conductor.sql,
           orchestratorId: this.id,
           logger: this.conductor.logger,
+          clock: options.clock,
+          makeBatchContext: (task, signal) => ({
+            ...this.conductor.context,
+            logger: taggedLogger(this.conductor.logger, { task: task.name, queue: task.queue }),
+            signal,
+          }),
           makeContext: (task, execution, control) =>
             createTaskContext({
               sql: this.conductor.sql,
@@ -129,6 +140,7 @@ export class Orchestrator {
     await registerOrchestrator(sql, this.id, hostname(), process.pid, schemaVersion);
     const tasks = this.workers.flatMap((worker) => worker.tasks);
     await upsertTasks(sql, tasks.map((task) => ({ key: task.name, queue: task.queue, maxAttempts: task.maxAttempts })));
+    await configureTasks(sql, tasks.map((task) => ({ key: task.name, settings: settingsOf(task) })));
 
     const onListenError = (error: unknown) => logger.error("LISTEN failed", { orchestrator: this.id, error });
     const work = channel$(sql, "pgconductor_work", onListenError);
@@ -168,6 +180,11 @@ export class Orchestrator {
     }
     this.running = true;
     logger.debug("orchestrator started", { orchestrator: this.id, queues: this.workers.map((w) => w.queue).join(",") });
+  }
+
+  /** Runs retention and cleanup now (also when not started), unless another orchestrator is running them. */
+  runMaintenance(): Promise<MaintenanceReport | null> {
+    return runMaintenance(this.conductor.sql, { leaseMs: this.leaseMs });
   }
 
   private async beat(): Promise<void> {

@@ -8,10 +8,17 @@ export interface TaskOptions<Name extends string = string> {
   queue?: string;
   /** Attempts before the execution is recorded as failed (default 3). */
   maxAttempts?: number;
+  /** Most executions of this task running at once, across every worker and machine (default unlimited). */
   concurrency?: number;
+  /** Daily window ["HH:MM", "HH:MM"] (may wrap midnight) outside which executions do not run. */
   window?: [string, string];
+  /** IANA time zone of `window` (default UTC). */
+  windowTimeZone?: string;
+  /** Keep completed executions `{ days }`, remove at once (`true`) or keep forever (`false`); default 7 days. */
   removeOnComplete?: { days: number } | boolean;
+  /** The same for failed and cancelled executions; default 30 days. */
   removeOnFail?: { days: number } | boolean;
+  /** Run executions in groups: the handler gets `(events[], ctx)`. */
   batch?: { size: number; timeoutMs: number };
 }
 

@@ -14,6 +14,8 @@ export interface NewExecution {
   priority?: number | null;
   runAt?: Date | null;
   eventName?: string | null;
+  /** Throttle or debounce (invoke options); such rows go through pgconductor.invoke_gated. */
+  gate?: { kind: "throttle" | "debounce"; seconds: number } | null;
 }
 
 export interface ClaimedExecution {

@@ -15,6 +15,9 @@ import { runExecution, type Outcome } from "./run-execution";
 import type { ExecutionControl } from "./task-context";
 import type { ResolvedWorkerConfig } from "./worker-config";
 import { writeOutcomes } from "./write-outcomes";
+import { TaskControls } from "./task-controls";
+import { BatchRunner } from "./batch-runner";
+import { claimWithLimits, removeFinished, wakeQueue } from "../db/execution-control";
 
 export interface WorkerSources {
   /** Work notifications of every queue: `{ queue, runAt }`. */
@@ -28,6 +31,10 @@ export interface WorkerDeps {
   orchestratorId: string;
   logger: Logger;
   makeContext: (task: Task, execution: ClaimedExecution, control: ExecutionControl) => object;
+  /** ctx of a batch handler: `{ logger, signal, ...context }`. */
+  makeBatchContext?: (task: Task, signal: AbortSignal) => object;
+  /** Time for task windows (injectable for tests); default the system clock. */
+  clock?: () => Date;
 }
 
 export class Worker {
@@ -49,6 +56,11 @@ export class Worker {
   /** The last claim filled every slot it asked for, so more may be waiting. */
   private lastClaimFull = false;
   private stopping = false;
+  /** Windows, concurrency limits, batching and immediate removal of this worker's tasks. */
+  private readonly controls: TaskControls;
+  private readonly batchRunners = new Map<string, BatchRunner>();
+  /** Task of each execution between claim and written outcome. */
+  private readonly taskOfExecution = new Map<string, string>();
 
   constructor(
     readonly queue: string,
@@ -58,6 +70,7 @@ export class Worker {
   ) {
     this.tasksByName = new Map(tasks.map((task) => [task.name, task]));
     this.taskKeys = [...this.tasksByName.keys()];
+    this.controls = new TaskControls(tasks, deps.clock);
   }
 
   get tasks(): Task[] {
@@ -66,6 +79,13 @@ export class Worker {
 
   start(sources: WorkerSources): void {
     const { logger } = this.deps;
+    for (const task of this.tasksByName.values()) {
+      const batch = this.controls.settingsFor(task.name)?.batch;
+      if (!batch) continue;
+      const makeBatchContext = this.deps.makeBatchContext ?? ((_task: Task, signal: AbortSignal) => ({ logger, signal }));
+      const runner = new BatchRunner(task, { ...batch, concurrency: this.config.concurrency }, (signal) => makeBatchContext(task, signal), logger);
+      this.batchRunners.set(task.name, runner);
+    }
     const mine$ = sources.work$.pipe(filter((n) => n.queue === this.queue));
     const sweep$ = interval(this.config.pollIntervalMs);
     const refresh$ = merge(sources.listening$, sweep$);
@@ -98,7 +118,7 @@ export class Worker {
     this.subscription.add(
       this.outcomes$
         .pipe(
-          batchWhileBusy((batch) => writeOutcomes(this.deps.sql, batch), {
+          batchWhileBusy((batch) => writeOutcomes(this.deps.sql, batch).then(() => this.afterWrite(batch)), {
             maxBatch: 1000,
             maxWaitMs: this.config.flushIntervalMs,
             onError: (error) => logger.error("writing results failed; retrying", { queue: this.queue, error }),
@@ -115,6 +135,7 @@ export class Worker {
   /** Claims nothing more; resolves when every running handler has ended or been released and every result is written. */
   async stop(): Promise<void> {
     this.stopping = true;
+    for (const runner of this.batchRunners.values()) runner.stop();
     while (!this.isIdle()) await firstValueFrom(this.idle$);
     this.subscription.unsubscribe();
   }
@@ -141,10 +162,19 @@ export class Worker {
     if (free <= 0) return 0;
     const limit = Math.min(free, this.config.fetchBatchSize);
     this.signalled = false;
+    const keys = this.controls.claimable();
+    if (keys.nextOpeningAt !== null) this.candidates$.next(keys.nextOpeningAt);
+    if (keys.unlimited.length === 0 && keys.limited.length === 0) {
+      this.lastClaimFull = false;
+      return 0;
+    }
     this.reserved += limit;
     let claimed: ClaimedExecution[] = [];
     try {
-      claimed = await claimExecutions(this.deps.sql, this.deps.orchestratorId, this.queue, this.taskKeys, limit);
+      claimed =
+        keys.limited.length === 0
+          ? await claimExecutions(this.deps.sql, this.deps.orchestratorId, this.queue, keys.unlimited, limit)
+          : await claimWithLimits(this.deps.sql, this.deps.orchestratorId, this.queue, keys.unlimited, keys.limited, limit);
     } catch (error) {
       this.signalled = true; // the sweep or the next wake-up tries again
       throw error;
@@ -152,6 +182,7 @@ export class Worker {
       this.reserved -= limit - claimed.length;
     }
     this.lastClaimFull = claimed.length === limit;
+    for (const execution of claimed) this.taskOfExecution.set(execution.id, execution.task_key);
     for (const execution of claimed) this.claimed$.next(execution);
     if (this.lastClaimFull) this.wake$.next();
     else this.checkIdle();
@@ -166,10 +197,12 @@ export class Worker {
       executionId: execution.id,
       stored: new Map(Object.entries(execution.steps ?? {})),
       signal: controller.signal,
-      shouldRelease: () => this.stopping,
+      shouldRelease: () => this.stopping || this.controls.shouldPause(task.name),
       suspended: false,
     };
     try {
+      const batchRunner = this.batchRunners.get(task.name);
+      if (batchRunner) return await batchRunner.run(execution, control);
       return await runExecution(execution, task, control, (c) => this.deps.makeContext(task, execution, c));
     } finally {
       this.controllers.delete(execution.id);
@@ -184,9 +217,33 @@ export class Worker {
     if (outcome.kind !== "suspended") {
       this.unwritten += 1;
       this.outcomes$.next(outcome);
+    } else {
+      this.afterSuspend(outcome.id);
     }
     if ((this.signalled || this.lastClaimFull) && !this.stopping) this.wake$.next();
     this.checkIdle();
+  }
+
+  /** A limited task's slot is free again: wake every worker of the queue; remove what goes at once. */
+  private async afterWrite(batch: readonly Outcome[]): Promise<void> {
+    const withTasks = batch.map((outcome) => ({ ...outcome, taskKey: this.taskOfExecution.get(outcome.id) ?? "" }));
+    batch.forEach((outcome) => this.taskOfExecution.delete(outcome.id));
+    if (!this.controls.hasLimits && !this.controls.removesAtOnce) return;
+    try {
+      const remove = this.controls.removeAtOnce(withTasks);
+      if (remove.completed.length || remove.failed.length) await removeFinished(this.deps.sql, remove.completed, remove.failed);
+      if (withTasks.some((o) => this.controls.isLimited(o.taskKey))) await wakeQueue(this.deps.sql, this.queue);
+    } catch (error) {
+      this.deps.logger.warn("after-write duties failed (the sweep catches up)", { queue: this.queue, error });
+    }
+  }
+
+  private afterSuspend(executionId: string): void {
+    const taskKey = this.taskOfExecution.get(executionId);
+    this.taskOfExecution.delete(executionId);
+    if (taskKey && this.controls.isLimited(taskKey)) {
+      wakeQueue(this.deps.sql, this.queue).catch((error) => this.deps.logger.warn("waking the queue failed", { queue: this.queue, error }));
+    }
   }
 
   private checkIdle(): void {

@@ -1,0 +1,61 @@
+/**
+ * Throttle and debounce on invoke. Both key on task, queue and dedupe_key (task-wide without one) and
+ * are kept in pgconductor.invoke_gates, so they hold across every process that invokes.
+ */
+import { ConfigurationError } from "./errors";
+import type { Sql } from "postgres";
+import type { NewExecution } from "../db/queries";
+import { invokeGated } from "../db/execution-control";
+
+export interface Gate {
+  kind: "throttle" | "debounce";
+  seconds: number;
+}
+
+/** Reads `throttle` / `debounce` from invoke options; the error names the task and the rule. */
+export function resolveGate(taskName: string, options: { throttle?: unknown; debounce?: unknown; run_at?: unknown }): Gate | null {
+  const given = (["throttle", "debounce"] as const).filter((kind) => options[kind] !== undefined);
+  if (given.length === 0) return null;
+  if (given.length > 1) throw new ConfigurationError(`Task "${taskName}": throttle and debounce cannot be combined in one invoke`);
+  const kind = given[0];
+  const seconds = (options[kind] as { seconds?: unknown } | null)?.seconds;
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new ConfigurationError(`Task "${taskName}": ${kind} must be { seconds: n } with n > 0 (got ${JSON.stringify(options[kind])})`);
+  }
+  if (kind === "debounce" && options.run_at !== undefined) {
+    throw new ConfigurationError(`Task "${taskName}": debounce decides when the execution runs, so run_at cannot be given with it`);
+  }
+  return { kind, seconds };
+}
+
+/**
+ * A batch with gated rows: the plain rows through `invokePlain`, the gated ones through the gates,
+ * in one transaction; ids come back in input order.
+ */
+export async function invokeWithGates(
+  sql: Sql,
+  rows: readonly (NewExecution & { gate?: Gate | null })[],
+  invokePlain: (tx: Sql, rows: NewExecution[]) => Promise<string[]>,
+): Promise<string[]> {
+  return (await sql.begin(async (tx) => {
+    const plain = rows.filter((row) => !row.gate);
+    const gated = rows.filter((row) => row.gate);
+    const plainIds = plain.length ? await invokePlain(tx as unknown as Sql, plain) : [];
+    const gatedIds = await invokeGated(
+      tx,
+      gated.map((row) => ({
+        taskKey: row.taskKey,
+        queue: row.queue,
+        payload: row.payload,
+        key: row.dedupeKey ?? null,
+        priority: row.priority ?? null,
+        runAt: row.runAt ?? null,
+        kind: row.gate!.kind,
+        seconds: row.gate!.seconds,
+      })),
+    );
+    let p = 0;
+    let g = 0;
+    return rows.map((row) => (row.gate ? gatedIds[g++] : plainIds[p++]));
+  })) as string[];
+}

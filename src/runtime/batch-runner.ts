@@ -1,0 +1,92 @@
+/**
+ * Runs a batch task: claimed executions of the task are grouped (full batch or timeout, whichever
+ * first) and the handler gets `(events[], ctx)`. Each execution's outcome comes from the batch: one
+ * result per event in order (or none at all), or a failure of every execution in the batch.
+ */
+import { mergeMap, Subject, type Subscription } from "rxjs";
+import type { Logger } from "../api/logger";
+import type { Task } from "../api/task";
+import type { ClaimedExecution } from "../db/queries";
+import { batchWindow } from "./batch-window";
+import type { Outcome } from "./run-execution";
+import type { ExecutionControl } from "./task-context";
+
+/** The `ctx` of a batch handler: no steps or sleeps, since a batch is not one durable execution. */
+export type BatchTaskContext<Context = {}> = Context & {
+  logger: Logger;
+  /** Aborted when the orchestrator stops without waiting (never for a single execution's cancel). */
+  signal: AbortSignal;
+};
+
+interface Entry {
+  execution: ClaimedExecution;
+  control: ExecutionControl;
+  resolve: (outcome: Outcome) => void;
+}
+
+export class BatchRunner {
+  private readonly input$ = new Subject<Entry>();
+  private readonly subscription: Subscription;
+  private readonly controller = new AbortController();
+
+  constructor(
+    private readonly task: Task,
+    options: { size: number; timeoutMs: number; concurrency: number },
+    private readonly makeContext: (signal: AbortSignal) => object,
+    private readonly logger: Logger,
+  ) {
+    this.subscription = this.input$
+      .pipe(
+        batchWindow(options.size, options.timeoutMs),
+        mergeMap((batch) => this.runBatch(batch), options.concurrency),
+      )
+      .subscribe();
+  }
+
+  /** Resolves with this execution's outcome once its batch has run. */
+  run(execution: ClaimedExecution, control: ExecutionControl): Promise<Outcome> {
+    if (execution.cancel_requested) return Promise.resolve({ kind: "cancelled", id: execution.id });
+    return new Promise((resolve) => this.input$.next({ execution, control, resolve }));
+  }
+
+  /** Runs what is buffered now, then ends. */
+  stop(): void {
+    this.input$.complete();
+  }
+
+  abortAll(reason: string): void {
+    this.controller.abort(reason);
+    this.subscription.unsubscribe();
+  }
+
+  private async runBatch(entries: Entry[]): Promise<void> {
+    // An execution cancelled while it waited for its batch does not run.
+    const live = entries.filter((entry) => {
+      if (!entry.control.signal.aborted) return true;
+      entry.resolve({ kind: "cancelled", id: entry.execution.id });
+      return false;
+    });
+    if (live.length === 0) return;
+    const events = live.map(({ execution }) => ({ name: execution.event_name, payload: execution.payload }));
+    try {
+      const results = await this.task.handler(events as never, this.makeContext(this.controller.signal));
+      if (results === undefined || results === null) {
+        live.forEach(({ execution, resolve }) => resolve({ kind: "complete", id: execution.id, result: null }));
+        return;
+      }
+      if (!Array.isArray(results) || results.length !== live.length) {
+        const got = Array.isArray(results) ? `an array of ${results.length}` : typeof results;
+        throw new Error(
+          `Batch task "${this.task.name}" must return nothing or an array with one result per event (${live.length} events, got ${got})`,
+        );
+      }
+      live.forEach(({ execution, resolve }, index) =>
+        resolve({ kind: "complete", id: execution.id, result: results[index] === undefined ? null : results[index] }),
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message || error.name : String(error);
+      this.logger.warn("batch failed; every execution in it will retry", { task: this.task.name, size: live.length, error: message });
+      live.forEach(({ execution, resolve }) => resolve({ kind: "fail", id: execution.id, error: message, final: false }));
+    }
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Listens for stop requests (a newer orchestrator about to apply a breaking migration marks the
+ * older ones `stop_requested` and sends NOTIFY). The heartbeat would notice too; this makes it prompt.
+ */
+import type { Subscription } from "rxjs";
+import type { OrchestratorService, ServiceContext } from "./service";
+
+export const CONTROL_CHANNEL = "pgconductor_control";
+
+export class StopRequestListener implements OrchestratorService {
+  readonly name = "stop-requests";
+  private subscription: Subscription | null = null;
+
+  start(context: ServiceContext): void {
+    this.subscription = context.channel(CONTROL_CHANNEL).subscribe((message) => {
+      if (message.type !== "notification" || !message.payload.startsWith("stop")) return;
+      context.sql<{ stop_requested: boolean }[]>`
+        select stop_requested from pgconductor.orchestrators where id = ${context.orchestratorId}::uuid`
+        .then(([row]) => {
+          if (row?.stop_requested) context.requestStop(`a newer orchestrator applies a breaking migration (${message.payload})`);
+        })
+        .catch((error) => context.logger.warn("checking a stop request failed", { error }));
+    });
+  }
+
+  stop(): void {
+    this.subscription?.unsubscribe();
+  }
+}
