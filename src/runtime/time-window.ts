@@ -47,7 +47,9 @@ export function nextWindowOpening(window: TimeWindow, at: Date): Date {
   const minute = minuteOfDay(at, window.timeZone);
   const untilStart = (((window.start - minute) % 1440) + 1440) % 1440;
   let candidate = new Date(at.getTime() + Math.round(untilStart * 60_000));
-  // A daylight-saving shift can move local time by up to an hour: walk forward to the real opening.
-  for (let i = 0; i < 180 && !isWindowOpen(window, candidate); i++) candidate = new Date(candidate.getTime() + 60_000);
+  // A daylight-saving shift can move local time by up to an hour either way: walk to the real opening.
+  const shift = (date: Date, step: number) => new Date(date.getTime() + step * 60_000);
+  for (let i = 0; i < 180 && shift(candidate, -1) > at && isWindowOpen(window, shift(candidate, -1)); i++) candidate = shift(candidate, -1);
+  for (let i = 0; i < 180 && !isWindowOpen(window, candidate); i++) candidate = shift(candidate, 1);
   return candidate;
 }
