@@ -1,0 +1,147 @@
+/**
+ * `npm run bench`: pgconductor-js against graphile-worker and pg-boss on one PostgreSQL server
+ * (embedded, or DATABASE_URL), each system in a database of its own. Prints one table per workload
+ * and writes the same text to bench/results/latest.txt.
+ *
+ * Adding a workload:
+ *   1. Create bench/workloads/<name>.ts exporting a `Workload` (see workloads/workload.ts). Its
+ *      `run(env)` is one round on one system: start `env.system` with a handler, warm up, measure,
+ *      stop it (in `finally`), and return a sample; `summarize(samples)` turns the rounds into a row.
+ *      A workload for our runtime only sets `systems: ["pgconductor"]`; if it needs tasks or
+ *      triggers the common adapter cannot express, it may ignore `env.system` and build its own
+ *      Conductor + Orchestrator on `env.databaseUrl` (closing them before returning).
+ *   2. Add it to WORKLOADS below. `ratio` picks the row its last column divides by (another
+ *      workload's row too, like the step workload's "vs our no-op").
+ *   Keep a run to a few seconds: the whole bench should stay within about five minutes on 2 cores.
+ *
+ * Settings: BENCH_JOBS (throughput batch, default 5000), BENCH_LATENCY_JOBS (latency samples per
+ * round, default 300), BENCH_ROUNDS (default 2).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import postgres from "postgres";
+import { startLocalPostgres, withDatabase } from "../src/dev/local-postgres";
+import { machineLine } from "./machine";
+import { graphileBatched, graphileDefault } from "./systems/graphile-worker";
+import { pgBoss } from "./systems/pg-boss";
+import { pgconductor } from "./systems/pgconductor";
+import type { SystemFactory } from "./systems/system";
+import { formatTable } from "./table";
+import { latency } from "./workloads/latency";
+import { stepThroughput } from "./workloads/step-throughput";
+import { throughput } from "./workloads/throughput";
+import type { BenchSettings, Row, Workload } from "./workloads/workload";
+
+const SYSTEMS: SystemFactory[] = [pgconductor, graphileDefault, graphileBatched, pgBoss];
+const WORKLOADS: Workload[] = [throughput, latency, stepThroughput];
+
+function settingFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got "${raw}")`);
+  return value;
+}
+
+const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+async function main(): Promise<void> {
+  const settings: BenchSettings = {
+    jobs: settingFromEnv("BENCH_JOBS", 5000),
+    latencyJobs: settingFromEnv("BENCH_LATENCY_JOBS", 300),
+    rounds: settingFromEnv("BENCH_ROUNDS", 2),
+  };
+  const began = Date.now();
+  const server = await startLocalPostgres();
+  const admin = postgres(server.url, { onnotice: () => {}, max: 1 });
+  const databases = new Map<string, string>();
+  try {
+    const machine = await machineLine(admin, server.embedded);
+    const systems = SYSTEMS.filter((system) => system.unavailable() === null);
+    for (const system of systems) {
+      const name = `pgconductor_bench_${system.key.replace(/[^a-z0-9]/g, "_")}`;
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.unsafe(`create database ${name}`);
+      databases.set(system.key, withDatabase(server.url, name));
+    }
+
+    const rows = new Map<string, Map<string, Row | Error>>();
+    for (const workload of WORKLOADS) {
+      const targets = systems.filter((system) => !workload.systems || workload.systems.includes(system.key));
+      const samples = new Map<string, unknown[]>(targets.map((system) => [system.key, []]));
+      const errors = new Map<string, Error>();
+      for (let round = 0; round < settings.rounds; round++) {
+        // Reverse the order every round so no system always runs first (or right after a heavy one).
+        const order = round % 2 === 0 ? targets : [...targets].reverse();
+        for (const factory of order) {
+          if (errors.has(factory.key)) continue;
+          progress(`${workload.key} round ${round + 1}/${settings.rounds}: ${factory.label}`);
+          const databaseUrl = databases.get(factory.key)!;
+          try {
+            const sample = await workload.run({ system: factory.create(databaseUrl), factory, databaseUrl, settings, progress });
+            samples.get(factory.key)!.push(sample);
+          } catch (error) {
+            progress(`  failed: ${(error as Error).message}`);
+            errors.set(factory.key, error as Error);
+          }
+        }
+      }
+      rows.set(
+        workload.key,
+        new Map(targets.map((system) => [system.key, errors.get(system.key) ?? workload.summarize(samples.get(system.key)!)])),
+      );
+    }
+
+    const report = render(machine, settings, systems, rows, Math.round((Date.now() - began) / 1000));
+    process.stdout.write(`${report}\n`);
+    const resultsDir = join(__dirname, "results");
+    mkdirSync(resultsDir, { recursive: true });
+    writeFileSync(join(resultsDir, "latest.txt"), `${report}\n`);
+  } finally {
+    if (!server.embedded) for (const url of databases.values()) await admin.unsafe(`drop database if exists ${new URL(url).pathname.slice(1)} with (force)`);
+    await admin.end({ timeout: 5 });
+    await server.stop();
+  }
+}
+
+function render(
+  machine: string,
+  settings: BenchSettings,
+  systems: SystemFactory[],
+  rows: Map<string, Map<string, Row | Error>>,
+  seconds: number,
+): string {
+  const out: string[] = [
+    `pgconductor-js benchmark | ${machine}`,
+    `N=${settings.jobs} jobs per throughput batch, ${settings.latencyJobs} latency samples per round, ${settings.rounds} rounds ` +
+      `(system order reversed each round), total ${seconds} s. One server, one database per system, same process.`,
+    "",
+  ];
+  for (const workload of WORKLOADS) {
+    const byKey = rows.get(workload.key);
+    if (!byKey) continue;
+    const baseline = rows.get(workload.ratio.workload ?? workload.key)?.get(workload.ratio.system);
+    const table = [...byKey].map(([key, row]) => {
+      const label = systems.find((system) => system.key === key)!.label;
+      if (row instanceof Error) return [label, ...workload.columns.map(() => "-"), `failed: ${row.message}`];
+      const ratio = baseline && !(baseline instanceof Error) ? (row.primary / baseline.primary).toFixed(2) : "n/a";
+      return [label, ...row.figures, ratio];
+    });
+    out.push(workload.title, "=".repeat(workload.title.length), workload.description, "", formatTable(["system", ...workload.columns, workload.ratio.header], table), "");
+  }
+  out.push("Systems:");
+  for (const system of SYSTEMS) {
+    const reason = system.unavailable();
+    const settingsLine = reason === null ? system.settings : `skipped: ${reason}`;
+    const cap = system.latencySampleCap
+      ? `; latency: at most ${system.latencySampleCap} samples per round, spaced randomly over the poll interval`
+      : "";
+    out.push(`  ${system.label}: ${settingsLine}${cap}`);
+  }
+  return out.join("\n");
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,64 @@
+/**
+ * pg-boss 10: it polls. One `work()` loop fetches up to `batchSize` jobs, runs the handler with the
+ * whole batch (we start every job of it at once), completes them in one statement, and then sleeps
+ * for the polling interval unless the round took longer. 10.x has no `teamSize`; its smallest
+ * allowed interval is 0.5 s, which is what we use.
+ */
+import PgBoss from "pg-boss";
+import type { BenchJob, JobHandler, QueueSystem, SystemFactory } from "./system";
+
+const QUEUE = "bench";
+const BATCH_SIZE = 100;
+/** pg-boss 10 rejects anything below 500 ms (its POLICY.MIN_POLLING_INTERVAL_MS). */
+export const MIN_POLLING_INTERVAL_SECONDS = 0.5;
+
+class PgBossSystem implements QueueSystem {
+  private readonly boss: PgBoss;
+  private lastError: unknown = null;
+
+  constructor(databaseUrl: string) {
+    this.boss = new PgBoss({ connectionString: databaseUrl });
+    // An EventEmitter "error" without a listener would end the process.
+    this.boss.on("error", (error) => (this.lastError = error));
+  }
+
+  async start(handler: JobHandler): Promise<void> {
+    await this.boss.start();
+    await this.boss.createQueue(QUEUE);
+    await this.boss.work<BenchJob>(
+      QUEUE,
+      { batchSize: BATCH_SIZE, pollingIntervalSeconds: MIN_POLLING_INTERVAL_SECONDS },
+      async (jobs) => {
+        await Promise.all(jobs.map(async (job) => handler(job.data, job)));
+      },
+    );
+  }
+
+  async enqueueBatch(jobs: readonly BenchJob[]): Promise<void> {
+    await this.boss.insert(jobs.map((data) => ({ name: QUEUE, data })));
+  }
+
+  async enqueueOne(job: BenchJob): Promise<void> {
+    await this.boss.send(QUEUE, job);
+  }
+
+  /** created, retry and active (completion is written after the handler, without being awaited). */
+  async unfinished(): Promise<number> {
+    if (this.lastError) throw this.lastError;
+    return this.boss.getQueueSize(QUEUE, { before: "completed" });
+  }
+
+  async stop(): Promise<void> {
+    await this.boss.stop({ graceful: true, wait: true, close: true });
+  }
+}
+
+export const pgBoss: SystemFactory = {
+  key: "pg-boss",
+  label: "pg-boss",
+  settings: `${require("pg-boss/package.json").version}, one work() with batchSize ${BATCH_SIZE}, pollingIntervalSeconds ${MIN_POLLING_INTERVAL_SECONDS} (its minimum: it polls, no LISTEN), other options default`,
+  unavailable: () => null,
+  pollIntervalMs: MIN_POLLING_INTERVAL_SECONDS * 1000,
+  latencySampleCap: 30,
+  create: (databaseUrl) => new PgBossSystem(databaseUrl),
+};

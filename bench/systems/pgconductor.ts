@@ -1,0 +1,61 @@
+/** pgconductor-js itself: a Conductor with one invocable task and an Orchestrator with one worker. */
+import { Conductor, Orchestrator, TaskSchemas, type DefineTask } from "pgconductor-js";
+import { silentLogger } from "../../src/api/logger";
+import type { BenchJob, JobHandler, QueueSystem, SystemFactory } from "./system";
+
+type BenchTasks = [DefineTask<{ name: "bench"; payload: BenchJob }>];
+
+export const CONCURRENCY = 10;
+
+function makeConductor(databaseUrl: string) {
+  return Conductor.create({ connectionString: databaseUrl, tasks: TaskSchemas.fromTypes<BenchTasks>(), logger: silentLogger });
+}
+
+class PgConductorSystem implements QueueSystem {
+  private readonly conductor: ReturnType<typeof makeConductor>;
+  private orchestrator: Orchestrator | null = null;
+
+  constructor(databaseUrl: string) {
+    this.conductor = makeConductor(databaseUrl);
+  }
+
+  async start(handler: JobHandler): Promise<void> {
+    const task = this.conductor.createTask({ name: "bench" }, { invocable: true }, async (event, ctx) => {
+      await handler(event.payload, ctx);
+    });
+    this.orchestrator = Orchestrator.create({
+      conductor: this.conductor,
+      tasks: [task],
+      defaultWorker: { concurrency: CONCURRENCY },
+      handleSignals: false,
+    });
+    await this.orchestrator.start();
+  }
+
+  async enqueueBatch(jobs: readonly BenchJob[]): Promise<void> {
+    await this.conductor.invoke({ name: "bench" }, jobs.map((payload) => ({ payload })));
+  }
+
+  async enqueueOne(job: BenchJob): Promise<void> {
+    await this.conductor.invoke({ name: "bench" }, job);
+  }
+
+  async unfinished(): Promise<number> {
+    const [row] = await this.conductor.sql<{ n: number }[]>`
+      select count(*)::int as n from pgconductor.executions where status in ('pending', 'running')`;
+    return row.n;
+  }
+
+  async stop(): Promise<void> {
+    await this.orchestrator?.stop();
+    await this.conductor.close();
+  }
+}
+
+export const pgconductor: SystemFactory = {
+  key: "pgconductor",
+  label: "pgconductor-js",
+  settings: `one worker, concurrency ${CONCURRENCY}, other worker settings default (LISTEN/NOTIFY, safety sweep every 10 s)`,
+  unavailable: () => null,
+  create: (databaseUrl) => new PgConductorSystem(databaseUrl),
+};
