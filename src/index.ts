@@ -10,3 +10,5 @@ export type { Logger } from "./api/logger";
 export { createConsoleLogger } from "./api/logger";
 export { PgConductorError, ValidationError, UnknownTaskError, ConfigurationError, ChildExecutionError, ChildTimeoutError } from "./api/errors";
 export type { WorkerConfig } from "./runtime/worker-config";
+export type { BatchTaskContext } from "./runtime/batch-runner";
+export type { MaintenanceReport } from "./db/execution-control";
