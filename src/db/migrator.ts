@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import { loadMigrations, type Migration } from "./sql-files";
+import { stopOlderOrchestrators, type StopOlderOptions } from "./stop-older-orchestrators";
 
 const MIGRATION_LOCK = 7_114_650_001; // pg_advisory_xact_lock key reserved for migrations
 
@@ -10,11 +11,18 @@ export interface MigrationOutcome {
 
 /**
  * Brings the `pgconductor` schema up to the newest migration. Runs in one transaction under an
- * advisory lock, so any number of concurrent callers install it exactly once.
+ * advisory lock, so any number of concurrent callers install it exactly once. When a pending
+ * migration is breaking, orchestrators of an older schema are asked to stop first and waited for
+ * (outside the transaction: their graceful stop writes to the rows it would otherwise lock).
  */
-export async function migrate(sql: Sql, migrations: Migration[] = loadMigrations()): Promise<MigrationOutcome> {
+export async function migrate(sql: Sql, migrations: Migration[] = loadMigrations(), options: { stopOlder?: StopOlderOptions } = {}): Promise<MigrationOutcome> {
   const latest = migrations.at(-1)?.version ?? 0;
-  if ((await installedVersion(sql)) >= latest) return { applied: [], version: latest };
+  const installed = await installedVersion(sql);
+  if (installed >= latest) return { applied: [], version: latest };
+  const breaking = migrations.filter((migration) => migration.breaking && migration.version > installed);
+  if (installed > 0 && breaking.length > 0) {
+    await stopOlderOrchestrators(sql, Math.max(...breaking.map((migration) => migration.version)), options.stopOlder);
+  }
 
   return sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;

@@ -4,8 +4,7 @@
  */
 import type { Subscription } from "rxjs";
 import type { OrchestratorService, ServiceContext } from "./service";
-
-export const CONTROL_CHANNEL = "pgconductor_control";
+import { CONTROL_CHANNEL } from "../db/stop-older-orchestrators";
 
 export class StopRequestListener implements OrchestratorService {
   readonly name = "stop-requests";
