@@ -14,6 +14,12 @@ import { resolveTaskSettings } from "./task-settings";
 import { invokeWithGates, resolveGate } from "./invoke-gates";
 import type { BatchTaskContext } from "../runtime/batch-runner";
 import type { TaskEvent } from "./task";
+import { assertKnownEventTriggers, validateEvent } from "./event-validation";
+import { eventSubscriptionsOf } from "./trigger-specs";
+import { emitEvent } from "../db/events";
+import { removeSchedule, upsertSchedule } from "../db/schedules";
+import { joinable, type TransactionOptions } from "../db/transaction";
+import { cronProblem, DEFAULT_TIME_ZONE, nextFireTime } from "../runtime/cron-times";
 
 export interface ConductorOptions<Tasks extends TaskTypeMap, Events extends EventTypeMap, Context extends object> {
   sql?: Sql;
@@ -109,14 +115,14 @@ export class Conductor<
     taskRef: TaskOptions<Name> & { batch: { size: number; timeoutMs: number } },
     triggers: Triggers,
     handler: (
-      events: TaskEvent<Triggers, Tasks[Name]["payload"]>[],
+      events: TaskEvent<Triggers, Tasks[Name]["payload"], Events>[],
       ctx: BatchTaskContext<Context>,
     ) => Promise<Tasks[Name]["returns"][] | void> | Tasks[Name]["returns"][] | void,
   ): Task<Name>;
   createTask<const Name extends keyof Tasks & string, const Triggers extends Trigger | readonly Trigger[]>(
     taskRef: TaskOptions<Name>,
     triggers: Triggers,
-    handler: TaskHandler<Tasks, Context, Triggers, Name>,
+    handler: TaskHandler<Tasks, Context, Triggers, Name, Events>,
   ): Task<Name>;
   createTask(taskRef: TaskOptions, triggers: Trigger | readonly Trigger[], handler: (...args: any[]) => unknown): Task {
     const name = taskRef?.name;
@@ -128,6 +134,7 @@ export class Conductor<
     }
     const triggerList = (Array.isArray(triggers) ? triggers : [triggers]) as Trigger[];
     validateTriggers(name, triggerList);
+    assertKnownEventTriggers(name, triggerList, this.eventSchemas);
     resolveTaskSettings(taskRef);
     const task: Task = {
       name,
@@ -142,16 +149,17 @@ export class Conductor<
   }
 
   /** Invokes one execution (returns its id) or a batch in one transaction (returns the ids in order). */
-  invoke<K extends keyof Tasks & string>(ref: TaskReference<K>, items: InvokeItem<Tasks[K]["payload"]>[]): Promise<string[]>;
-  invoke<K extends keyof Tasks & string>(ref: TaskReference<K>, payload: Tasks[K]["payload"], options?: InvokeOptions): Promise<string>;
-  async invoke(ref: TaskReference, payloadOrItems: unknown, options: InvokeOptions = {}): Promise<string | string[]> {
+  invoke<K extends keyof Tasks & string>(ref: TaskReference<K>, items: InvokeItem<Tasks[K]["payload"]>[], options?: TransactionOptions): Promise<string[]>;
+  invoke<K extends keyof Tasks & string>(ref: TaskReference<K>, payload: Tasks[K]["payload"], options?: InvokeOptions & TransactionOptions): Promise<string>;
+  async invoke(ref: TaskReference, payloadOrItems: unknown, options: InvokeOptions & TransactionOptions = {}): Promise<string | string[]> {
     const batch = isBatch(payloadOrItems);
     const items: InvokeItem<unknown>[] = batch ? payloadOrItems : [{ ...options, payload: payloadOrItems }];
     const rows: NewExecution[] = [];
     for (const item of items) rows.push(await this.prepareInvoke(ref, item.payload, item));
     await this.ensureInstalled();
     const invokePlain = async (db: Sql, plain: NewExecution[]) => mapDuplicates(plain, await invokeExecutions(db, dedupeWithinBatch(plain)));
-    const resolved = rows.some((row) => row.gate) ? await invokeWithGates(this.sql, rows, invokePlain) : await invokePlain(this.sql, rows);
+    const db = joinable(options.sql ?? this.sql);
+    const resolved = rows.some((row) => row.gate) ? await invokeWithGates(db, rows, invokePlain) : await invokePlain(db, rows);
     return batch ? resolved : resolved[0];
   }
 
@@ -176,6 +184,56 @@ export class Conductor<
       runAt,
       gate,
     };
+  }
+
+  /**
+   * Emits a custom event (validated against its EventSchemas entry; nothing is written when it fails):
+   * every task with a matching `{ event }` trigger gets one execution. Returns the event id.
+   */
+  async emit<E extends keyof Events & string>(name: E, payload: Events[E]["payload"], options: TransactionOptions = {}): Promise<string> {
+    const value = await validateEvent(this.eventSchemas, name, payload);
+    await this.ensureInstalled();
+    return emitEvent(options.sql ?? this.sql, name, value, eventSubscriptionsOf([...this.tasks.values()], name));
+  }
+
+  /**
+   * Creates or replaces (same task and name) a dynamic cron schedule; `event.name` of its runs is
+   * `scheduleName`. Returns the fire time of its pending run.
+   */
+  async schedule<K extends keyof Tasks & string>(
+    ref: TaskReference<K>,
+    scheduleName: string,
+    schedule: { cron: string; tz?: string },
+    payload?: Tasks[K]["payload"],
+    options: TransactionOptions = {},
+  ): Promise<Date> {
+    const name = ref?.name;
+    this.assertKnownTask(name);
+    const label = `schedule "${scheduleName}" of task "${name}"`;
+    if (typeof scheduleName !== "string" || scheduleName.length === 0) throw new ConfigurationError(`schedule of task "${name}": the schedule name must be a non-empty string`);
+    const tz = schedule?.tz ?? DEFAULT_TIME_ZONE;
+    const problem = cronProblem(schedule?.cron, tz);
+    if (problem) throw new ConfigurationError(`${label}: ${problem}`);
+    const row = payload === undefined ? null : await this.prepareInvoke(ref, payload);
+    await this.ensureInstalled();
+    return withConfigurationErrors(() =>
+      upsertSchedule(options.sql ?? this.sql, {
+        taskKey: name,
+        queue: ref.queue ?? this.tasks.get(name)?.queue ?? "default",
+        name: scheduleName,
+        cron: schedule.cron,
+        tz,
+        payload: row ? row.payload : null,
+        first: nextFireTime(schedule.cron, tz, new Date()),
+      }),
+    );
+  }
+
+  /** Removes a dynamic schedule and cancels its run that has not started; false when there was none. */
+  async unschedule<K extends keyof Tasks & string>(ref: TaskReference<K>, scheduleName: string, options: TransactionOptions = {}): Promise<boolean> {
+    this.assertKnownTask(ref?.name);
+    await this.ensureInstalled();
+    return withConfigurationErrors(() => removeSchedule(options.sql ?? this.sql, ref.name, scheduleName));
   }
 
   /** Cancels an execution: a pending one never runs, a running one stops at its next step or checkpoint. */
@@ -233,4 +291,14 @@ function mapDuplicates(rows: NewExecution[], ids: string[]): string[] {
     if (key) byKey.set(key, id);
     return id;
   });
+}
+
+/** The schedule functions reject a misuse (e.g. unscheduling a static trigger) with SQLSTATE 22023. */
+async function withConfigurationErrors<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if ((error as { code?: string })?.code === "22023") throw new ConfigurationError((error as Error).message);
+    throw error;
+  }
 }

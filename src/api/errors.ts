@@ -22,6 +22,12 @@ export class UnknownTaskError extends PgConductorError {
   }
 }
 
+export class UnknownEventError extends PgConductorError {
+  constructor(readonly eventName: string, known: readonly string[]) {
+    super(`Unknown event "${eventName}": it is not in the Conductor's EventSchemas (known: ${known.join(", ") || "none"})`);
+  }
+}
+
 export class ConfigurationError extends PgConductorError {}
 
 /** A child execution failed for good; the parent fails without further retries. */

@@ -94,6 +94,7 @@ export class Orchestrator {
               context: this.conductor.context,
               logger: taggedLogger(this.conductor.logger, { task: task.name, execution: execution.id, queue: execution.queue }),
               children: { prepareChild: (ref, payload) => this.conductor.prepareInvoke(ref, payload) },
+              schedules: this.conductor,
             }),
         }),
     );

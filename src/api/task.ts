@@ -1,6 +1,7 @@
 /** What `createTask` takes and returns: task settings, triggers, handler types. */
 import type { Logger } from "./logger";
-import type { TaskTypeMap } from "./definitions";
+import type { EventTypeMap, TaskTypeMap } from "./definitions";
+import type { EventPayload } from "./event-types";
 
 export interface TaskOptions<Name extends string = string> {
   name: Name;
@@ -23,7 +24,12 @@ export interface TaskOptions<Name extends string = string> {
 }
 
 export interface InvocableTrigger { invocable: true }
-export interface CronTrigger { cron: string; name: string }
+export interface CronTrigger {
+  cron: string;
+  name: string;
+  /** IANA time zone the expression is read in (default "UTC"). */
+  tz?: string;
+}
 export interface EventTrigger { event: string; fields?: string }
 export interface TableTrigger {
   schema: string;
@@ -35,17 +41,19 @@ export interface TableTrigger {
 export type Trigger = InvocableTrigger | CronTrigger | EventTrigger | TableTrigger;
 
 /** The event a handler receives for one trigger kind. */
-export type EventFor<T, Payload> = T extends InvocableTrigger
+export type EventFor<T, Payload, Events = EventTypeMap> = T extends InvocableTrigger
   ? { name: "pgconductor.invoke"; payload: Payload }
   : T extends { cron: string; name: infer N extends string }
     ? { name: N; payload: Record<string, unknown> | null }
     : T extends { event: infer E extends string }
-      ? { name: E; payload: Record<string, unknown> }
+      ? { name: E; payload: EventPayload<Events, E, T extends { fields: infer F } ? F : undefined> }
       : T extends { schema: infer S extends string; table: infer Tb extends string; operation: infer O extends string }
         ? { name: `${S}.${Tb}.${O}`; payload: { tg_op: "INSERT" | "UPDATE" | "DELETE"; old: Record<string, unknown> | null; new: Record<string, unknown> | null } }
         : never;
 
-export type TaskEvent<Triggers, Payload> = Triggers extends readonly (infer T)[] ? EventFor<T, Payload> : EventFor<Triggers, Payload>;
+export type TaskEvent<Triggers, Payload, Events = EventTypeMap> = Triggers extends readonly (infer T)[]
+  ? EventFor<T, Payload, Events>
+  : EventFor<Triggers, Payload, Events>;
 
 export interface TaskReference<Name extends string = string> {
   name: Name;
@@ -63,13 +71,22 @@ export type TaskContext<Tasks extends TaskTypeMap, Context> = Context & {
   invoke<K extends keyof Tasks & string>(ref: TaskReference<K>, payload: Tasks[K]["payload"]): Promise<Tasks[K]["returns"]>;
   /** A release point: returns at once unless the execution should stop here (shutdown, cancel). */
   checkpoint(): Promise<void>;
+  /** Creates or replaces (same name) a dynamic cron schedule of a task; returns its next fire time. */
+  schedule<K extends keyof Tasks & string>(
+    ref: TaskReference<K>,
+    scheduleName: string,
+    schedule: { cron: string; tz?: string },
+    payload?: Tasks[K]["payload"],
+  ): Promise<Date>;
+  /** Removes a dynamic schedule and cancels its run that has not started; false when there was none. */
+  unschedule<K extends keyof Tasks & string>(ref: TaskReference<K>, scheduleName: string): Promise<boolean>;
   logger: Logger;
   signal: AbortSignal;
   executionId: string;
 };
 
-export type TaskHandler<Tasks extends TaskTypeMap, Context, Triggers, Name extends keyof Tasks & string> = (
-  event: TaskEvent<Triggers, Tasks[Name]["payload"]>,
+export type TaskHandler<Tasks extends TaskTypeMap, Context, Triggers, Name extends keyof Tasks & string, Events = EventTypeMap> = (
+  event: TaskEvent<Triggers, Tasks[Name]["payload"], Events>,
   ctx: TaskContext<Tasks, Context>,
 ) => Promise<Tasks[Name]["returns"]> | Tasks[Name]["returns"];
 

@@ -3,11 +3,13 @@ import type { Task } from "../api/task";
 import type { OrchestratorService } from "./service";
 import { MaintenanceService } from "./maintenance";
 import { StopRequestListener } from "./stop-requests";
+import { CronService } from "./cron-service";
+import { EventSubscriptionsService } from "./event-subscriptions-service";
 import { TableChangesService } from "./table-changes/table-changes-service";
 
 /** The background duties an orchestrator runs for these tasks. Add a duty here, in its own module. */
 export function planServices(conductor: Conductor<any, any, any>, tasks: readonly Task[]): OrchestratorService[] {
   void conductor;
   void tasks;
-  return [new MaintenanceService(), new StopRequestListener(), new TableChangesService()];
+  return [new MaintenanceService(), new StopRequestListener(), new EventSubscriptionsService(), new CronService(), new TableChangesService()];
 }

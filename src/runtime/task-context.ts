@@ -25,14 +25,21 @@ export interface ChildInvoker {
   prepareChild(ref: TaskReference, payload: unknown): Promise<{ taskKey: string; queue: string; payload: unknown }>;
 }
 
+/** Dynamic cron schedules (the Conductor): ctx.schedule / ctx.unschedule delegate here. */
+export interface Scheduler {
+  schedule(ref: TaskReference, scheduleName: string, schedule: { cron: string; tz?: string }, payload?: unknown): Promise<Date>;
+  unschedule(ref: TaskReference, scheduleName: string): Promise<boolean>;
+}
+
 export function createTaskContext(options: {
   sql: Sql;
   control: ExecutionControl;
   logger: Logger;
   context: object;
   children: ChildInvoker;
+  schedules?: Scheduler;
 }) {
-  const { sql, control, logger, context, children } = options;
+  const { sql, control, logger, context, children, schedules } = options;
   const usedNames = new Set<string>();
   let unnamedChildren = 0;
 
@@ -95,12 +102,27 @@ export function createTaskContext(options: {
     interruptIfNeeded();
   }
 
+  // Not memoised as steps: scheduling is idempotent (same name, cron and payload keep the pending run).
+  async function schedule(ref: TaskReference, scheduleName: string, spec: { cron: string; tz?: string }, payload?: unknown): Promise<Date> {
+    interruptIfNeeded();
+    if (!schedules) throw new PgConductorError("ctx.schedule is not available in this context");
+    return schedules.schedule(ref, scheduleName, spec, payload);
+  }
+
+  async function unschedule(ref: TaskReference, scheduleName: string): Promise<boolean> {
+    interruptIfNeeded();
+    if (!schedules) throw new PgConductorError("ctx.unschedule is not available in this context");
+    return schedules.unschedule(ref, scheduleName);
+  }
+
   return {
     ...context,
     step,
     sleep,
     invoke,
     checkpoint,
+    schedule,
+    unschedule,
     logger,
     signal: control.signal,
     executionId: control.executionId,
