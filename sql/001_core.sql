@@ -74,11 +74,18 @@ language sql as $$
     p_queue || '|' || (floor(extract(epoch from p_run_at) * 1000))::bigint);
 $$;
 
+-- Execution events for conductor.observe(): the transitions below call it once per statement with
+-- the rows they changed. A stand-in here so SQL-language callers can be created;
+-- 006_observability.sql gives it its body, which returns at once while no process observes.
+create function pgconductor.announce(p_kind text, p_ids uuid[], p_attempts integer[] default null)
+returns void language plpgsql as $$ begin end $$;
+
 create function pgconductor.notify_inserted() returns trigger
 language plpgsql as $$
 begin
   perform pgconductor.notify_work(queue, min(run_at))
   from inserted where status = 'pending' group by queue;
+  perform pgconductor.announce('created', (select array_agg(id) from inserted));
   return null;
 end $$;
 
@@ -121,14 +128,19 @@ language sql as $$
     order by c.priority desc, c.run_at, c.id
     limit p_limit
     for update skip locked
-  )
+  ), claimed as (
   update pgconductor.executions e
   set status = 'running', locked_by = p_orchestrator, locked_at = now(),
       attempts = e.attempts + 1, started_at = coalesce(e.started_at, now())
   from picked where e.id = picked.id
   returning e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts,
-    (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id),
-    e.cancel_requested;
+    (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id) as steps,
+    e.cancel_requested
+  ), announced as (
+    -- a CTE with a volatile call is evaluated once, not per row
+    select pgconductor.announce('started', array_agg(id), array_agg(attempts)) from claimed
+  )
+  select claimed.* from claimed, announced;
 $$;
 
 -- The earliest future run_at of a queue, for the worker's timer.
@@ -174,15 +186,17 @@ create function pgconductor.complete(p_ids uuid[], p_results jsonb[]) returns vo
 language plpgsql as $$
 declare
   has_parent boolean;
+  v_done uuid[];
 begin
   with done as (
     update pgconductor.executions e
     set status = 'completed', result = r.result, finished_at = now(), locked_by = null, locked_at = null
     from unnest(p_ids, p_results) as r(id, result)
     where e.id = r.id and e.status = 'running'
-    returning e.parent_id
+    returning e.id, e.parent_id
   )
-  select bool_or(parent_id is not null) into has_parent from done;
+  select bool_or(parent_id is not null), array_agg(id) into has_parent, v_done from done;
+  perform pgconductor.announce('completed', v_done);
   if has_parent then
     perform pgconductor.wake_parents(p_ids);
   end if;
@@ -203,6 +217,7 @@ language plpgsql as $$
 declare
   r record;
   has_parent boolean := false;
+  v_failed uuid[] := '{}';
 begin
   for r in
     with outcome as (
@@ -217,17 +232,19 @@ begin
         finished_at = case when o.give_up then now() end,
         last_error = o.error, locked_by = null, locked_at = null
       from outcome o where e.id = o.id
-      returning e.queue, e.status, e.run_at, e.parent_id
+      returning e.id, e.queue, e.status, e.run_at, e.parent_id
     )
     select queue, min(run_at) filter (where status = 'pending') as next_run_at,
-           bool_or(parent_id is not null and status = 'failed') as wakes_parent
+           bool_or(parent_id is not null and status = 'failed') as wakes_parent, array_agg(id) as ids
     from updated group by queue
   loop
     if r.next_run_at is not null then
       perform pgconductor.notify_work(r.queue, r.next_run_at);
     end if;
     has_parent := has_parent or r.wakes_parent;
+    v_failed := v_failed || r.ids;
   end loop;
+  perform pgconductor.announce('fail', v_failed);
   if has_parent then
     perform pgconductor.wake_parents(p_ids);
   end if;

@@ -14,6 +14,7 @@ create function pgconductor.release(p_ids uuid[]) returns void
 language plpgsql as $$
 declare
   r record;
+  v_released uuid[] := '{}';
 begin
   for r in
     with released as (
@@ -21,12 +22,14 @@ begin
       set status = 'pending', run_at = now(), attempts = greatest(attempts - 1, 0),
           locked_by = null, locked_at = null
       where id = any (p_ids) and status = 'running'
-      returning queue
+      returning id, queue
     )
-    select distinct queue from released
+    select queue, array_agg(id) as ids from released group by queue
   loop
     perform pgconductor.notify_work(r.queue, now());
+    v_released := v_released || r.ids;
   end loop;
+  perform pgconductor.announce('released', v_released);
 end $$;
 
 -- The execution hangs up until p_until (a sleep): its attempt is not counted, its slot is freed.
@@ -118,6 +121,7 @@ language plpgsql as $$
 declare
   v_status text;
   r record;
+  v_cancelled uuid[] := '{}';
 begin
   select status into v_status from pgconductor.executions where id = p_id for update;
   if v_status is null or v_status in ('completed', 'failed', 'cancelled') then
@@ -141,8 +145,11 @@ begin
   loop
     if r.status = 'running' then
       perform pg_notify('pgconductor_cancel', r.locked_by::text || '|' || r.id::text);
+    else
+      v_cancelled := v_cancelled || r.id;
     end if;
   end loop;
+  perform pgconductor.announce('cancelled', v_cancelled);
   perform pgconductor.wake_parents(array[p_id]);
   return true;
 end $$;
@@ -150,10 +157,17 @@ end $$;
 -- A running execution that stopped because it was cancelled.
 create function pgconductor.mark_cancelled(p_ids uuid[]) returns void
 language plpgsql as $$
+declare
+  v_cancelled uuid[];
 begin
-  update pgconductor.executions
-  set status = 'cancelled', finished_at = now(), locked_by = null, locked_at = null
-  where id = any (p_ids) and status = 'running';
+  with stopped as (
+    update pgconductor.executions
+    set status = 'cancelled', finished_at = now(), locked_by = null, locked_at = null
+    where id = any (p_ids) and status = 'running'
+    returning id
+  )
+  select array_agg(id) into v_cancelled from stopped;
+  perform pgconductor.announce('cancelled', v_cancelled);
   perform pgconductor.wake_parents(p_ids);
 end $$;
 

@@ -89,14 +89,40 @@ begin
     v_left := v_left - coalesce(cardinality(v_picked), 0);
   end loop;
 
+  -- The unlimited tasks: best rows of each task first (through the per-task index), then the best of
+  -- those. The queue-wide index would walk past every pending row of the limited tasks, which wait
+  -- in a backlog by design, on every claim.
+  if v_left > 0 and cardinality(p_task_keys) > 0 then
+    with candidates as (
+      select c.id from unnest(p_task_keys) as k(key)
+      cross join lateral (
+        select x.id, x.priority, x.run_at from pgconductor.executions x
+        where x.task_key = k.key and x.queue = p_queue and x.status = 'pending' and x.run_at <= now()
+        order by x.priority desc, x.run_at, x.id
+        limit v_left) c
+      order by c.priority desc, c.run_at, c.id
+      limit v_left
+    ), picked as (
+      select x.id from pgconductor.executions x
+      where x.id in (select candidates.id from candidates) and x.status = 'pending'
+      for update skip locked
+    ), claimed as (
+      update pgconductor.executions e
+      set status = 'running', locked_by = p_orchestrator, locked_at = now(),
+          attempts = e.attempts + 1, started_at = coalesce(e.started_at, now())
+      from picked where e.id = picked.id
+      returning e.id
+    )
+    select array_agg(claimed.id) into v_picked from claimed;
+    v_ids := v_ids || coalesce(v_picked, '{}');
+  end if;
+  perform pgconductor.announce('started', v_ids); -- execution events (006_observability.sql)
+
   return query
     select e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts,
       (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id),
       e.cancel_requested
     from pgconductor.executions e where e.id = any (v_ids);
-  if v_left > 0 and cardinality(p_task_keys) > 0 then
-    return query select * from pgconductor.claim(p_orchestrator, p_queue, p_task_keys, v_left);
-  end if;
 end $$;
 
 -- A slot of a limited task was freed (or a window opened): every worker of the queue may claim again.

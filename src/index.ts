@@ -13,3 +13,7 @@ export type { TransactionOptions } from "./db/transaction";
 export type { WorkerConfig } from "./runtime/worker-config";
 export type { BatchTaskContext } from "./runtime/batch-runner";
 export type { MaintenanceReport } from "./db/execution-control";
+export type { ExecutionEvent, ExecutionEventKind, ObserveFilter } from "./api/execution-event";
+export type { ExecutionInfo } from "./api/observability";
+export type { ResultOptions } from "./api/results";
+export { ExecutionFailedError, ExecutionCancelledError, ExecutionNotFoundError, ResultTimeoutError } from "./api/execution-errors";

@@ -7,6 +7,10 @@ import { createConsoleLogger, type Logger } from "./logger";
 import type { Task, TaskHandler, TaskOptions, TaskReference, Trigger } from "./task";
 import { validateWith } from "./validate";
 import { cancelExecution, invokeExecutions, type NewExecution } from "../db/queries";
+import type { Observable } from "rxjs";
+import { Observability, type ExecutionInfo } from "./observability";
+import type { ExecutionEvent, ObserveFilter } from "./execution-event";
+import type { ResultOptions } from "./results";
 import { migrate } from "../db/migrator";
 import { resolveWorkerConfig, type WorkerConfig } from "../runtime/worker-config";
 import { validateTriggers } from "./triggers";
@@ -75,6 +79,7 @@ export class Conductor<
   readonly tasks = new Map<string, Task>();
   private readonly ownsSql: boolean;
   private installing: Promise<unknown> | null = null;
+  private readonly observability: Observability;
 
   private constructor(options: ConductorOptions<Tasks, Events, Context>) {
     if (options.sql && options.connectionString) {
@@ -93,6 +98,7 @@ export class Conductor<
     this.taskSchemas = options.tasks;
     this.eventSchemas = options.events;
     this.database = options.database;
+    this.observability = new Observability({ sql: this.sql, logger: this.logger, ensureInstalled: () => this.ensureInstalled() });
   }
 
   static create<Tasks extends TaskTypeMap, Events extends EventTypeMap = EventTypeMap, Context extends object = {}>(
@@ -242,6 +248,37 @@ export class Conductor<
     return cancelExecution(this.sql, executionId, options.reason ?? null);
   }
 
+  /**
+   * Execution events (created, started, completed, failed, retrying, released, cancelled) pushed on
+   * commit. Observing opens one LISTEN connection per Conductor; the last unsubscribe closes it.
+   */
+  observe(filter?: ObserveFilter): Observable<ExecutionEvent> {
+    return this.observability.observe(filter);
+  }
+
+  /** The execution's result once it completes; rejects with its error when it fails or is cancelled. */
+  result<K extends keyof Tasks & string>(executionId: string, options: ResultOptions & { task: K }): Promise<Tasks[K]["returns"]>;
+  result<R = unknown>(executionId: string, options?: ResultOptions): Promise<R>;
+  result(executionId: string, options?: ResultOptions & { task?: string }): Promise<unknown> {
+    return this.observability.result(executionId, options);
+  }
+
+  /** invoke, then result: resolves with the handler's result, rejects with its error. */
+  async invokeAndWait<K extends keyof Tasks & string>(
+    ref: TaskReference<K>,
+    payload: Tasks[K]["payload"],
+    options: InvokeOptions & ResultOptions = {},
+  ): Promise<Tasks[K]["returns"]> {
+    const { timeoutMs, ...invokeOptions } = options;
+    const id = await this.invoke(ref, payload, invokeOptions);
+    return this.observability.result(id, { timeoutMs }) as Promise<Tasks[K]["returns"]>;
+  }
+
+  /** State, attempts, timestamps, last error, result, stored step names, parent and children; null if unknown. */
+  getExecution(executionId: string): Promise<ExecutionInfo | null> {
+    return this.observability.getExecution(executionId);
+  }
+
   createWorker(options: CreateWorkerOptions): WorkerDefinition {
     if (!options?.queue) throw new ConfigurationError("createWorker: `queue` is required");
     for (const task of options.tasks ?? []) {
@@ -254,6 +291,7 @@ export class Conductor<
 
   /** Ends the connection pool the Conductor opened itself (a `sql` you passed in is left open). */
   async close(): Promise<void> {
+    await this.observability.close();
     if (this.ownsSql) await this.sql.end({ timeout: 5 });
   }
 

@@ -1,0 +1,120 @@
+/** Typed calls for observers: registration, event details, history, execution info, retry. */
+import type { Db } from "./queries";
+
+export async function touchObserver(db: Db, id: string, hostname: string, pid: number) {
+  await db`select pgconductor.touch_observer(${id}::uuid, ${hostname}, ${pid})`;
+}
+
+export async function removeObserver(db: Db, id: string) {
+  await db`delete from pgconductor.observers where id = ${id}::uuid`;
+}
+
+export interface ExecutionDetails {
+  id: string;
+  task_key: string;
+  queue: string;
+  status: string;
+  last_error: string | null;
+  cancel_reason: string | null;
+  result: unknown;
+}
+
+/** What events sent bare (`more`) leave out, and what `result()` needs. */
+export async function readDetails(db: Db, ids: readonly string[]): Promise<Map<string, ExecutionDetails>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db<ExecutionDetails[]>`
+    select id, task_key, queue, status, last_error, cancel_reason, result
+    from pgconductor.executions where id = any (${ids as string[]}::uuid[])`;
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+export interface HistoryRow {
+  id: string;
+  task_key: string;
+  queue: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  cancel_reason: string | null;
+  result: unknown;
+  created_ms: number;
+  started_ms: number | null;
+  locked_ms: number | null;
+  finished_ms: number | null;
+  retried_ms: number | null;
+}
+
+export interface HistoryQuery {
+  since: Date;
+  limit: number;
+  tasks: readonly string[] | null;
+  queues: readonly string[] | null;
+  ids: readonly string[] | null;
+}
+
+/** The newest executions created since `since` (all named ones, whatever their age), oldest first. */
+export async function readHistory(db: Db, query: HistoryQuery): Promise<HistoryRow[]> {
+  const rows = await db<HistoryRow[]>`
+    select * from (
+      select id, task_key, queue, status, attempts, last_error, cancel_reason, result,
+        floor(extract(epoch from created_at) * 1000)::float8 as created_ms,
+        floor(extract(epoch from started_at) * 1000)::float8 as started_ms,
+        floor(extract(epoch from locked_at) * 1000)::float8 as locked_ms,
+        floor(extract(epoch from finished_at) * 1000)::float8 as finished_ms,
+        case when status = 'pending' and attempts > 0 and last_error is not null and run_at < 'infinity'
+          then floor(extract(epoch from run_at - pgconductor.retry_delay(attempts)) * 1000)::float8 end as retried_ms
+      from pgconductor.executions
+      where (${query.ids as string[] | null}::uuid[] is not null and id = any (${query.ids as string[] | null}::uuid[])
+             or ${query.ids as string[] | null}::uuid[] is null and created_at >= ${query.since})
+        and (${query.tasks as string[] | null}::text[] is null or task_key = any (${query.tasks as string[] | null}::text[]))
+        and (${query.queues as string[] | null}::text[] is null or queue = any (${query.queues as string[] | null}::text[]))
+      order by created_at desc, id
+      limit ${query.limit}
+    ) newest order by created_ms, id`;
+  return rows;
+}
+
+export interface ExecutionRow {
+  id: string;
+  task_key: string;
+  queue: string;
+  event_name: string;
+  payload: unknown;
+  status: "pending" | "running" | "completed" | "failed" | "cancelled";
+  priority: number;
+  attempts: number;
+  max_attempts: number | null;
+  dedupe_key: string | null;
+  run_at: Date;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  last_error: string | null;
+  result: unknown;
+  cancel_requested: boolean;
+  cancel_reason: string | null;
+  locked_by: string | null;
+  parent_id: string | null;
+  waiting_for: string | null;
+  steps: string[];
+  children: string[];
+}
+
+export async function readExecution(db: Db, id: string): Promise<ExecutionRow | null> {
+  const [row] = await db<ExecutionRow[]>`
+    select e.id, e.task_key, e.queue, e.event_name, e.payload, e.status, e.priority, e.attempts,
+      t.max_attempts, e.dedupe_key, e.run_at, e.created_at, e.started_at, e.finished_at, e.last_error,
+      e.result, e.cancel_requested, e.cancel_reason, e.locked_by, e.parent_id, e.waiting_for,
+      array(select s.name from pgconductor.steps s
+            where s.execution_id = e.id and s.name not like '%#deadline' order by s.created_at, s.name) as steps,
+      array(select c.id from pgconductor.executions c where c.parent_id = e.id order by c.created_at, c.id) as children
+    from pgconductor.executions e left join pgconductor.tasks t on t.key = e.task_key
+    where e.id = ${id}::uuid`;
+  return row ?? null;
+}
+
+/** The status before the call ('failed' means it now runs again), or null when there is no such execution. */
+export async function retryExecution(db: Db, id: string): Promise<string | null> {
+  const [row] = await db<{ previous: string | null }[]>`select pgconductor.retry(${id}::uuid) as previous`;
+  return row.previous;
+}

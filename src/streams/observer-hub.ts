@@ -1,0 +1,140 @@
+/**
+ * The observing side of execution events. The first subscriber opens a dedicated postgres.js
+ * instance (so its LISTEN connection is ours alone), listens on `pgconductor_events`, then registers
+ * in `pgconductor.observers` (only then do transitions start announcing). The last subscriber to
+ * leave unlistens, deregisters and ends that instance, so no connection stays behind.
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { Observable, Subject } from "rxjs";
+import type { Sql } from "postgres";
+import { removeObserver, touchObserver } from "../db/observability";
+import { EVENTS_CHANNEL, parseEventPayload, type WireEvent } from "./execution-events";
+
+export type HubMessage =
+  /** Listening and registered (again, after a reconnect): anything finished before now is in the tables. */
+  | { type: "ready" }
+  | { type: "events"; events: WireEvent[] };
+
+export interface ObserverHubDeps {
+  /** Queries (registration, reads) go through the application's pool. */
+  sql: Sql;
+  /** A new postgres.js instance used only to LISTEN; ended when nobody observes. */
+  connectListener(): Sql;
+  ensureInstalled(): Promise<void>;
+  onError(message: string, error: unknown): void;
+  /** How often the registration is refreshed (rows older than 90 s are ignored by the database). */
+  refreshMs?: number;
+}
+
+interface Session {
+  subject: Subject<HubMessage>;
+  ready: boolean;
+  refs: number;
+  close(): Promise<void>;
+}
+
+export class ObserverHub {
+  private session: Session | null = null;
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(private readonly deps: ObserverHubDeps) {}
+
+  /** Messages of the shared session; `ready` is replayed to a subscriber that joins a ready session. */
+  messages(): Observable<HubMessage> {
+    return new Observable<HubMessage>((subscriber) => {
+      const session = this.acquire();
+      if (session.ready) subscriber.next({ type: "ready" });
+      const subscription = session.subject.subscribe(subscriber);
+      return () => {
+        subscription.unsubscribe();
+        this.release(session);
+      };
+    });
+  }
+
+  /** Whether a listen session is open (someone observes). */
+  get active(): boolean {
+    return this.session !== null;
+  }
+
+  /** Resolves once every closed session has ended its connection. */
+  async settled(): Promise<void> {
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  }
+
+  private acquire(): Session {
+    if (!this.session) this.session = this.open();
+    this.session.refs += 1;
+    return this.session;
+  }
+
+  private release(session: Session): void {
+    session.refs -= 1;
+    if (session.refs > 0) return;
+    if (this.session === session) this.session = null;
+    const done = session.close().finally(() => this.closing.delete(done));
+    this.closing.add(done);
+  }
+
+  private open(): Session {
+    const { sql, ensureInstalled, onError } = this.deps;
+    const id = randomUUID();
+    const subject = new Subject<HubMessage>();
+    const listener = this.deps.connectListener();
+    let closed = false;
+    let unlisten: (() => Promise<void>) | null = null;
+    let registering: Promise<void> = Promise.resolve();
+    const register = () => (registering = touchObserver(sql, id, hostname(), process.pid));
+    const session: Session = {
+      subject,
+      ready: false,
+      refs: 0,
+      close: async () => {
+        closed = true;
+        clearInterval(timer);
+        await registering.catch(() => {}); // a registration in flight would outlive the removal below
+        await unlisten?.().catch((error) => onError("UNLISTEN failed", error));
+        await removeObserver(sql, id).catch((error) => onError("removing the observer registration failed", error));
+        await listener.end({ timeout: 5 }).catch((error) => onError("closing the observer connection failed", error));
+      },
+    };
+    const fail = (error: unknown) => {
+      if (closed) return;
+      onError("observing executions failed", error);
+      if (this.session === session) this.session = null;
+      subject.error(error);
+    };
+    const timer = setInterval(() => {
+      if (!closed) register().catch((error) => onError("refreshing the observer registration failed", error));
+    }, this.deps.refreshMs ?? 30_000);
+    timer.unref?.();
+
+    ensureInstalled()
+      .then(() => {
+        if (closed) return null; // a listen started after end() would open a connection nobody ends
+        return listener.listen(
+          EVENTS_CHANNEL,
+          (payload) => {
+            if (!closed) subject.next({ type: "events", events: parseEventPayload(payload) });
+          },
+          // Runs after every (re)LISTEN: register, then tell subscribers to catch up from the tables.
+          () => {
+            if (closed) return;
+            register().then(() => {
+              if (closed) return;
+              session.ready = true;
+              subject.next({ type: "ready" });
+            }, fail);
+          },
+        );
+      })
+      .then((meta) => {
+        if (!meta) return;
+        unlisten = meta.unlisten;
+        if (closed) return meta.unlisten().catch(() => {});
+      })
+      .catch(fail);
+    return session;
+  }
+}
