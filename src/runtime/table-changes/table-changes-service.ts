@@ -117,7 +117,9 @@ export class TableChangesService implements OrchestratorService {
       }
       this.logger.info("table changes: this orchestrator consumes the replication slot", { slot: this.slot });
       let lost = false;
+      let released = false;
       void leadership.lost.then(() => {
+        if (released) return;
         lost = true;
         this.session?.stop();
         this.wake?.();
@@ -127,6 +129,8 @@ export class TableChangesService implements OrchestratorService {
       } catch (error) {
         this.logger.error("table changes: consumer failed", { error });
       } finally {
+        released = true;
+        await this.slotReleased();
         await leadership.release();
       }
       if (!this.stopped) await this.pause(this.settings.reconnectDelayMs);
@@ -182,6 +186,23 @@ export class TableChangesService implements OrchestratorService {
         ${candidates.map((c) => JSON.stringify(c.payload))}::text[]::jsonb[],
         ${candidates.map((c) => c.dedupeKey)}::text[],
         ${candidates.map((c) => c.eventName)}::text[])`;
+  }
+
+  /**
+   * The server ends the walsender a moment after our connection closes; until then the slot is
+   * "active" and cannot be read by the next consumer or dropped. Wait briefly for it.
+   */
+  private async slotReleased(): Promise<void> {
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      try {
+        const [row] = await this.sql<{ active: boolean }[]>`select active from pg_replication_slots where slot_name = ${this.slot}`;
+        if (!row?.active) return;
+      } catch {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   private async reloadTriggers(): Promise<void> {
