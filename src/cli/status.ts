@@ -1,0 +1,59 @@
+import type { Sql } from "postgres";
+import { assertInstalled, NOT_INSTALLED, withDatabase, type Command } from "./command";
+import { formatAge, formatBytes, renderTable } from "./table";
+
+export const statusCommand: Command = {
+  name: "status",
+  summary: "Per queue: runnable, delayed, running and failed executions; orchestrators and their heartbeat age; replication slot lag.",
+  usage: "",
+  help: "delayed: pending with a future run_at (scheduled, waiting for a retry, sleeping, or waiting for a child).",
+  options: {},
+  positionals: [0, 0],
+  async run(args, io) {
+    return withDatabase(args, io, async (sql) => {
+      if (!(await assertInstalled(sql))) return io.err(NOT_INSTALLED), 1;
+      io.out(await statusReport(sql));
+      return 0;
+    });
+  },
+};
+
+export async function statusReport(sql: Sql): Promise<string> {
+  const queues = await sql<{ queue: string; runnable: number; delayed: number; running: number; failed: number }[]>`
+    select queue,
+      count(*) filter (where status = 'pending' and run_at <= now())::int as runnable,
+      count(*) filter (where status = 'pending' and run_at > now())::int as delayed,
+      count(*) filter (where status = 'running')::int as running,
+      count(*) filter (where status = 'failed')::int as failed
+    from pgconductor.executions group by queue order by queue`;
+  const orchestrators = await sql<{ id: string; hostname: string; pid: number; age: number; started: number; stop_requested: boolean }[]>`
+    select id, hostname, pid, extract(epoch from now() - last_heartbeat_at)::float8 as age,
+      extract(epoch from now() - started_at)::float8 as started, stop_requested
+    from pgconductor.orchestrators order by started_at`;
+  const slots = await sql<{ slot_name: string; active: boolean; lag: number | null }[]>`
+    select slot_name, active,
+      pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(confirmed_flush_lsn, restart_lsn))::float8 as lag
+    from pg_replication_slots where slot_name like 'pgconductor%' order by slot_name`;
+
+  const sections = [
+    "Queues",
+    queues.length === 0
+      ? "  (no executions)"
+      : indent(renderTable(["queue", "runnable", "delayed", "running", "failed"], queues.map((q) => [q.queue, q.runnable, q.delayed, q.running, q.failed]), new Set([1, 2, 3, 4]))),
+    "",
+    "Orchestrators",
+    orchestrators.length === 0
+      ? "  (none running)"
+      : indent(renderTable(["id", "host", "pid", "up", "heartbeat"], orchestrators.map((o) => [
+          o.id, o.hostname, o.pid, formatAge(o.started), `${formatAge(o.age)} ago${o.stop_requested ? " (asked to stop)" : ""}`,
+        ]), new Set([2]))),
+  ];
+  if (slots.length > 0) {
+    sections.push("", "Replication slots", indent(renderTable(["slot", "active", "lag"], slots.map((s) => [
+      s.slot_name, s.active ? "yes" : "no", s.lag === null ? "-" : formatBytes(s.lag),
+    ]))));
+  }
+  return sections.join("\n");
+}
+
+const indent = (text: string) => text.split("\n").map((line) => `  ${line}`).join("\n");

@@ -1,0 +1,78 @@
+import { silentLogger } from "../api/logger";
+import { Observability } from "../api/observability";
+import type { ExecutionEvent, ExecutionEventKind } from "../api/execution-event";
+import { assertInstalled, connect, databaseUrl, NOT_INSTALLED, type Command } from "./command";
+
+export const watchCommand: Command = {
+  name: "watch",
+  summary: "A live tail of execution events (created, started, completed, failed, retrying, released, cancelled) until Ctrl-C.",
+  usage: "[--task NAME]... [--queue NAME]... [--history]",
+  help: "--history first replays executions created in the last hour from the tables.",
+  options: { task: { type: "string", multiple: true }, queue: { type: "string", multiple: true }, history: { type: "boolean" } },
+  positionals: [0, 0],
+  async run(args, io) {
+    const sql = connect(databaseUrl(args, io));
+    try {
+      if (!(await assertInstalled(sql))) return io.err(NOT_INSTALLED), 1;
+      const observability = new Observability({ sql, logger: silentLogger, ensureInstalled: async () => {} });
+      let failure: unknown = null;
+      const stopped = new Promise<void>((resolve) => {
+        const subscription = observability
+          .observe({
+            task: args.values.task as string[] | undefined,
+            queue: args.values.queue as string[] | undefined,
+            history: Boolean(args.values.history),
+          })
+          .subscribe({
+            next: (event) => io.out(formatEvent(event, io.color)),
+            error: (error) => {
+              failure = error;
+              resolve();
+            },
+          });
+        void io.interrupted.then(() => {
+          subscription.unsubscribe();
+          resolve();
+        });
+      });
+      io.err("watching executions (Ctrl-C to stop)");
+      await stopped;
+      await observability.close();
+      if (failure) throw failure;
+      return 0;
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  },
+};
+
+const COLORS: Record<ExecutionEventKind, string> = {
+  created: "\x1b[2m",
+  started: "\x1b[36m",
+  completed: "\x1b[32m",
+  failed: "\x1b[31m",
+  retrying: "\x1b[33m",
+  released: "\x1b[35m",
+  cancelled: "\x1b[35m",
+};
+
+/** `time  kind  task  queue  id  attempt  detail`, one line per event. */
+export function formatEvent(event: ExecutionEvent, color: boolean): string {
+  const kind = event.kind.padEnd(9);
+  const detail =
+    event.kind === "completed" ? truncate(JSON.stringify(event.result ?? null)) : event.error !== undefined ? truncate(JSON.stringify(event.error)) : "";
+  const parts = [
+    event.at.toISOString(),
+    color ? `${COLORS[event.kind]}${kind}\x1b[0m` : kind,
+    event.task,
+    event.queue,
+    event.executionId,
+    `#${event.attempt}`,
+    detail,
+  ];
+  return parts.join("  ").trimEnd();
+}
+
+function truncate(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
