@@ -1,6 +1,7 @@
 /** The Conductor: task definitions, the database connection, invoke, cancel, workers. */
 import postgres, { type Sql } from "postgres";
-import type { DatabaseSchemaLike } from "./database-schema";
+import type { DatabaseSchema, DatabaseSchemaLike } from "./database-schema";
+import type { CheckTableTriggers } from "./table-types";
 import { EventSchemas, TaskSchemas, type EventTypeMap, type TaskTypeMap } from "./definitions";
 import { ConfigurationError, UnknownTaskError } from "./errors";
 import { createConsoleLogger, type Logger } from "./logger";
@@ -25,14 +26,14 @@ import { removeSchedule, upsertSchedule } from "../db/schedules";
 import { joinable, type TransactionOptions } from "../db/transaction";
 import { cronProblem, DEFAULT_TIME_ZONE, nextFireTime } from "../runtime/cron-times";
 
-export interface ConductorOptions<Tasks extends TaskTypeMap, Events extends EventTypeMap, Context extends object> {
+export interface ConductorOptions<Tasks extends TaskTypeMap, Events extends EventTypeMap, Context extends object, Database = unknown> {
   sql?: Sql;
   connectionString?: string;
   tasks: TaskSchemas<Tasks>;
   context?: Context;
   logger?: Logger;
   events?: EventSchemas<Events>;
-  database?: DatabaseSchemaLike;
+  database?: DatabaseSchema<Database>;
 }
 
 export interface InvokeOptions {
@@ -68,6 +69,8 @@ export class Conductor<
   Tasks extends TaskTypeMap = TaskTypeMap,
   Events extends EventTypeMap = EventTypeMap,
   Context extends object = {},
+  /** The user's tables (from DatabaseSchema), for typed table triggers. */
+  Database = unknown,
 > {
   readonly sql: Sql;
   readonly logger: Logger;
@@ -81,7 +84,7 @@ export class Conductor<
   private installing: Promise<unknown> | null = null;
   private readonly observability: Observability;
 
-  private constructor(options: ConductorOptions<Tasks, Events, Context>) {
+  private constructor(options: ConductorOptions<Tasks, Events, Context, Database>) {
     if (options.sql && options.connectionString) {
       throw new ConfigurationError("Conductor.create: pass either `sql` or `connectionString`, not both");
     }
@@ -101,9 +104,9 @@ export class Conductor<
     this.observability = new Observability({ sql: this.sql, logger: this.logger, ensureInstalled: () => this.ensureInstalled() });
   }
 
-  static create<Tasks extends TaskTypeMap, Events extends EventTypeMap = EventTypeMap, Context extends object = {}>(
-    options: ConductorOptions<Tasks, Events, Context>,
-  ): Conductor<Tasks, Events, Context> {
+  static create<Tasks extends TaskTypeMap, Events extends EventTypeMap = EventTypeMap, Context extends object = {}, Database = unknown>(
+    options: ConductorOptions<Tasks, Events, Context, Database>,
+  ): Conductor<Tasks, Events, Context, Database> {
     return new Conductor(options);
   }
 
@@ -119,16 +122,16 @@ export class Conductor<
   /** A batch task: the handler gets `(events[], ctx)` and returns nothing or one result per event. */
   createTask<const Name extends keyof Tasks & string, const Triggers extends Trigger | readonly Trigger[]>(
     taskRef: TaskOptions<Name> & { batch: { size: number; timeoutMs: number } },
-    triggers: Triggers,
+    triggers: Triggers & NoInfer<CheckTableTriggers<Triggers, Database>>,
     handler: (
-      events: TaskEvent<Triggers, Tasks[Name]["payload"], Events>[],
+      events: TaskEvent<Triggers, Tasks[Name]["payload"], Events, Database>[],
       ctx: BatchTaskContext<Context>,
     ) => Promise<Tasks[Name]["returns"][] | void> | Tasks[Name]["returns"][] | void,
   ): Task<Name>;
   createTask<const Name extends keyof Tasks & string, const Triggers extends Trigger | readonly Trigger[]>(
     taskRef: TaskOptions<Name>,
-    triggers: Triggers,
-    handler: TaskHandler<Tasks, Context, Triggers, Name, Events>,
+    triggers: Triggers & NoInfer<CheckTableTriggers<Triggers, Database>>,
+    handler: TaskHandler<Tasks, Context, Triggers, Name, Events, Database>,
   ): Task<Name>;
   createTask(taskRef: TaskOptions, triggers: Trigger | readonly Trigger[], handler: (...args: any[]) => unknown): Task {
     const name = taskRef?.name;

@@ -2,6 +2,7 @@
 import type { Logger } from "./logger";
 import type { EventTypeMap, TaskTypeMap } from "./definitions";
 import type { EventPayload } from "./event-types";
+import type { TableChangePayload } from "./table-types";
 
 export interface TaskOptions<Name extends string = string> {
   name: Name;
@@ -41,19 +42,19 @@ export interface TableTrigger {
 export type Trigger = InvocableTrigger | CronTrigger | EventTrigger | TableTrigger;
 
 /** The event a handler receives for one trigger kind. */
-export type EventFor<T, Payload, Events = EventTypeMap> = T extends InvocableTrigger
+export type EventFor<T, Payload, Events = EventTypeMap, Database = unknown> = T extends InvocableTrigger
   ? { name: "pgconductor.invoke"; payload: Payload }
   : T extends { cron: string; name: infer N extends string }
     ? { name: N; payload: Record<string, unknown> | null }
     : T extends { event: infer E extends string }
       ? { name: E; payload: EventPayload<Events, E, T extends { fields: infer F } ? F : undefined> }
       : T extends { schema: infer S extends string; table: infer Tb extends string; operation: infer O extends string }
-        ? { name: `${S}.${Tb}.${O}`; payload: { tg_op: "INSERT" | "UPDATE" | "DELETE"; old: Record<string, unknown> | null; new: Record<string, unknown> | null } }
+        ? { name: `${S}.${Tb}.${O}`; payload: TableChangePayload<Database, S, Tb, O, T extends { columns: infer C extends string } ? C : string> }
         : never;
 
-export type TaskEvent<Triggers, Payload, Events = EventTypeMap> = Triggers extends readonly (infer T)[]
-  ? EventFor<T, Payload, Events>
-  : EventFor<Triggers, Payload, Events>;
+export type TaskEvent<Triggers, Payload, Events = EventTypeMap, Database = unknown> = Triggers extends readonly (infer T)[]
+  ? EventFor<T, Payload, Events, Database>
+  : EventFor<Triggers, Payload, Events, Database>;
 
 export interface TaskReference<Name extends string = string> {
   name: Name;
@@ -85,8 +86,8 @@ export type TaskContext<Tasks extends TaskTypeMap, Context> = Context & {
   executionId: string;
 };
 
-export type TaskHandler<Tasks extends TaskTypeMap, Context, Triggers, Name extends keyof Tasks & string, Events = EventTypeMap> = (
-  event: TaskEvent<Triggers, Tasks[Name]["payload"], Events>,
+export type TaskHandler<Tasks extends TaskTypeMap, Context, Triggers, Name extends keyof Tasks & string, Events = EventTypeMap, Database = unknown> = (
+  event: TaskEvent<Triggers, Tasks[Name]["payload"], Events, Database>,
   ctx: TaskContext<Tasks, Context>,
 ) => Promise<Tasks[Name]["returns"]> | Tasks[Name]["returns"];
 

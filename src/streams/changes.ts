@@ -70,18 +70,33 @@ export function createTransactionAssembler(): TransactionAssembler {
 
 function toRowChange(message: Pgoutput.MessageInsert | Pgoutput.MessageUpdate | Pgoutput.MessageDelete, index: number): RowChange {
   const { schema, name: table } = message.relation;
+  const int8 = message.relation.columns.filter((column) => column.typeOid === INT8_OID).map((column) => column.name);
+  const row = (values: Row | null) => values && numbersForInt8(values, int8);
   switch (message.tag) {
     case "insert":
-      return { index, schema, table, operation: "insert", old: null, new: { ...message.new } };
+      return { index, schema, table, operation: "insert", old: null, new: row(message.new) };
     case "update": {
-      const old = message.old ?? message.key ?? null;
-      return { index, schema, table, operation: "update", old: old && { ...old }, new: withUnchangedToast(message.new, old) };
+      const old = row(message.old ?? message.key ?? null);
+      return { index, schema, table, operation: "update", old, new: withUnchangedToast(row(message.new)!, old) };
     }
-    case "delete": {
-      const old = message.old ?? message.key ?? null;
-      return { index, schema, table, operation: "delete", old: old && { ...old }, new: null };
-    }
+    case "delete":
+      return { index, schema, table, operation: "delete", old: row(message.old ?? message.key ?? null), new: null };
   }
+}
+
+const INT8_OID = 20;
+
+/**
+ * int8 arrives as a string. Generated Database types (Supabase's too) call it `number`, so a value
+ * that a JavaScript number holds exactly becomes one; larger ones stay strings.
+ */
+export function numbersForInt8(values: Row, int8Columns: readonly string[]): Row {
+  const row: Row = { ...values };
+  for (const column of int8Columns) {
+    const value = row[column];
+    if (typeof value === "string" && Number.isSafeInteger(Number(value))) row[column] = Number(value);
+  }
+  return row;
 }
 
 /** An update's new row omits unchanged TOASTed values (they arrive as undefined): take them from the old row. */

@@ -68,25 +68,25 @@ test("insert, update and delete triggers deliver the selected columns of matchin
 
   const inserts = await executionsOf("account-created");
   expect(inserts.map((e) => e.payload)).toEqual([
-    { tg_op: "INSERT", old: null, new: { id: "1", email: "ada@example.com" } },
-    { tg_op: "INSERT", old: null, new: { id: "3", email: "cy@example.com" } },
+    { tg_op: "INSERT", old: null, new: { id: 1, email: "ada@example.com" } },
+    { tg_op: "INSERT", old: null, new: { id: 3, email: "cy@example.com" } },
   ]);
   expect(inserts[0].event_name).toBe("public.accounts.insert");
   expect(inserts[0].dedupe_key).toMatch(/^wal:[0-9A-F]+\/[0-9A-F]+:0$/);
 
   const updates = await executionsOf("plan-changed");
-  expect(updates.map((e) => e.payload)).toEqual([{ tg_op: "UPDATE", old: { id: "1", plan: "free" }, new: { id: "1", plan: "pro" } }]);
+  expect(updates.map((e) => e.payload)).toEqual([{ tg_op: "UPDATE", old: { id: 1, plan: "free" }, new: { id: 1, plan: "pro" } }]);
   expect(updates[0].event_name).toBe("public.accounts.update");
 
   const deletes = await executionsOf("account-deleted");
-  expect(deletes.map((e) => e.payload)).toEqual([{ tg_op: "DELETE", old: { id: "2", email: "bob@example.com" }, new: null }]);
+  expect(deletes.map((e) => e.payload)).toEqual([{ tg_op: "DELETE", old: { id: 2, email: "bob@example.com" }, new: null }]);
 
   // Old values need the whole old row in the WAL.
   const [identity] = await db.sql`select relreplident from pg_class where oid = 'public.accounts'::regclass`;
   expect(identity.relreplident).toBe("f");
 
   await eventually(async () => seen.length === 2, { what: "handlers to run" });
-  expect(seen[0]).toEqual({ name: "public.accounts.insert", payload: { tg_op: "INSERT", old: null, new: { id: "1", email: "ada@example.com" } } });
+  expect(seen[0]).toEqual({ name: "public.accounts.insert", payload: { tg_op: "INSERT", old: null, new: { id: 1, email: "ada@example.com" } } });
 });
 
 test("publications carry only the operations triggers need", async () => {
