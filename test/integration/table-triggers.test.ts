@@ -149,3 +149,32 @@ describe("bad triggers are errors naming task, table and column, and record noth
     expect(make({ schema: "public", table: "orders", operation: "insert", columns: "id", colums: "x" })).toThrow(/unknown field "colums"/);
   });
 });
+
+test("an unchanged TOASTed column of an update arrives with its value", async () => {
+  await db.sql`create table documents (id int primary key, title text not null, body text not null)`;
+  const conductor = setup();
+  const changed = conductor.createTask({ name: "order-placed" }, { schema: "public", table: "documents", operation: "update", columns: "title,body" }, async () => {});
+  await orchestrate(conductor, [changed]).start();
+  // Random text does not compress, so the body is stored out of line (TOASTed).
+  const body = Array.from({ length: 400 }, () => Math.random().toString(36).slice(2)).join("");
+  await db.sql`insert into documents values (1, 'draft', ${body})`;
+  await db.sql`update documents set title = 'final' where id = 1`;
+  await eventually(async () => (await executionsOf("order-placed")).some((e) => e.event_name === "public.documents.update"), { what: "the update" });
+  const [update] = (await executionsOf("order-placed")).filter((e) => e.event_name === "public.documents.update");
+  expect(update.payload.new).toEqual({ title: "final", body });
+  expect(update.payload.old).toEqual({ title: "draft", body });
+});
+
+test("when no table triggers remain, the slot and the publications are dropped", async () => {
+  const conductor = setup();
+  const slotsBefore = await db.sql`select 1 from pg_replication_slots where database = current_database()`;
+  expect(slotsBefore).toHaveLength(1);
+  // The same tasks, now without table triggers.
+  const plain = (["account-created", "plan-changed", "account-deleted", "order-placed"] as const).map((name) =>
+    conductor.createTask({ name }, { invocable: true }, async () => {}),
+  );
+  await orchestrate(conductor, plain).start();
+  expect(await db.sql`select 1 from pgconductor.table_triggers`).toHaveLength(0);
+  expect(await db.sql`select 1 from pg_replication_slots where database = current_database()`).toHaveLength(0);
+  expect(await db.sql`select 1 from pg_publication where pubname like 'pgconductor_%'`).toHaveLength(0);
+});
