@@ -37,11 +37,15 @@ declare
   v_done pg_lsn;
   v_count integer;
 begin
-  insert into pgconductor.table_change_progress (slot_name, confirmed_lsn) values (p_slot, '0/0')
-  on conflict (slot_name) do nothing;
   -- The row lock also serialises two consumers should the election ever overlap.
   select confirmed_lsn into v_done from pgconductor.table_change_progress
   where slot_name = p_slot for update;
+  if not found then
+    insert into pgconductor.table_change_progress (slot_name, confirmed_lsn) values (p_slot, '0/0')
+    on conflict (slot_name) do nothing;
+    select confirmed_lsn into v_done from pgconductor.table_change_progress
+    where slot_name = p_slot for update;
+  end if;
 
   insert into pgconductor.executions (task_key, queue, payload, dedupe_key, event_name)
   select t.task_key, t.queue, t.payload, t.dedupe_key, t.event_name
@@ -86,7 +90,8 @@ begin
   foreach op in array array['insert', 'update', 'delete'] loop
     pub := 'pgconductor_' || op;
     if not exists (select 1 from pg_publication p where p.pubname = pub) then
-      execute format('create publication %I with (publish = %L)', pub, op);
+      -- A partitioned table's changes are published under its own name, not its partitions'.
+      execute format('create publication %I with (publish = %L, publish_via_partition_root = true)', pub, op);
     end if;
     for r in
       select distinct t.schema_name as s, t.table_name as n from pgconductor.table_triggers t where t.operation = op

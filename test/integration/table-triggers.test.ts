@@ -165,6 +165,18 @@ test("an unchanged TOASTed column of an update arrives with its value", async ()
   expect(update.payload.old).toEqual({ title: "draft", body });
 });
 
+test("a partitioned table's changes arrive under its own name", async () => {
+  await db.sql`create table measurements (id int not null, at date not null) partition by range (at)`;
+  await db.sql`create table measurements_2026 partition of measurements for values from ('2026-01-01') to ('2027-01-01')`;
+  const conductor = setup();
+  const measured = conductor.createTask({ name: "order-placed" }, { schema: "public", table: "measurements", operation: "insert", columns: "id" }, async () => {});
+  await orchestrate(conductor, [measured]).start();
+  await db.sql`insert into measurements values (7, '2026-06-01')`;
+  await eventually(async () => (await executionsOf("order-placed")).some((e) => e.event_name === "public.measurements.insert"), { what: "the insert" });
+  const [insert] = (await executionsOf("order-placed")).filter((e) => e.event_name === "public.measurements.insert");
+  expect(insert.payload.new).toEqual({ id: 7 });
+});
+
 test("when no table triggers remain, the slot and the publications are dropped", async () => {
   const conductor = setup();
   const slotsBefore = await db.sql`select 1 from pg_replication_slots where database = current_database()`;
