@@ -12,6 +12,7 @@ import type { ExecutionEvent, ObserveFilter } from "./execution-event";
 import { eventKey, historyEvents } from "./execution-history";
 
 const HOUR = 60 * 60 * 1000;
+const KINDS: readonly string[] = ["created", "started", "completed", "failed", "retrying", "released", "cancelled"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ObserveSource {
@@ -33,6 +34,9 @@ export function compileFilter(filter: ObserveFilter = {}): CompiledFilter {
   const ids = asList(filter.executionId);
   for (const id of ids ?? []) {
     if (!UUID.test(id)) throw new ConfigurationError(`observe: executionId must be an execution id (a UUID), got "${id}"`);
+  }
+  for (const kind of asList(filter.kind) ?? []) {
+    if (!KINDS.includes(kind)) throw new ConfigurationError(`observe: unknown event kind "${kind}" (kinds: ${KINDS.join(", ")})`);
   }
   const set = (list: string[] | null) => (list ? new Set(list) : null);
   return { tasks: set(asList(filter.task)), queues: set(asList(filter.queue)), ids: set(ids), kinds: set(asList(filter.kind)) };
