@@ -177,6 +177,20 @@ test("a partitioned table's changes arrive under its own name", async () => {
   expect(insert.payload.new).toEqual({ id: 7 });
 });
 
+test("a when that fails on one row skips that row only; the stream goes on", async () => {
+  await db.sql`create table readings (id int primary key, divisor int not null)`;
+  const conductor = setup();
+  const read = conductor.createTask({ name: "order-placed" }, { schema: "public", table: "readings", operation: "insert", columns: "id", when: "100 / NEW.divisor > 1" }, async () => {});
+  await orchestrate(conductor, [read]).start();
+  await db.sql`insert into readings values (1, 10), (2, 0), (3, 50)`;
+  await db.sql`insert into readings values (4, 1000)`;
+  await db.sql`insert into readings values (5, 20)`;
+  const ids = async () =>
+    (await executionsOf("order-placed")).filter((e) => e.event_name === "public.readings.insert").map((e) => e.payload.new.id).sort();
+  await eventually(async () => (await ids()).includes(5), { what: "the last reading" });
+  expect(await ids()).toEqual([1, 3, 5]);
+});
+
 test("when no table triggers remain, the slot and the publications are dropped", async () => {
   const conductor = setup();
   const slotsBefore = await db.sql`select 1 from pg_replication_slots where database = current_database()`;

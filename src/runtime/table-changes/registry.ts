@@ -165,3 +165,10 @@ export async function dropPlumbingIfUnused(sql: Sql, slot: string): Promise<bool
     return row !== undefined;
   }) as Promise<boolean>;
 }
+
+/** Replaces an invalidated slot with a new one starting now (its watermark goes with it). */
+export async function recreateSlot(sql: Sql, slot: string): Promise<void> {
+  await sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${slot} and not active`;
+  await sql`delete from pgconductor.table_change_progress where slot_name = ${slot}`;
+  await ensureSlot(sql, slot);
+}

@@ -13,12 +13,13 @@ import type { DecodedTransaction } from "../../streams/changes";
 import type { OrchestratorService, ServiceContext } from "../service";
 import { clientConfigFrom } from "./client-config";
 import { tryLead, type Leadership } from "./leadership";
-import { candidatesOf, hasUnknownChange, indexTriggers, type RegisteredTrigger, type TriggerIndex } from "./match";
+import { candidatesOf, hasUnknownChange, indexTriggers, type Candidate, type RegisteredTrigger, type TriggerIndex } from "./match";
 import {
   PUBLICATIONS,
   catalogProblems,
   dropPlumbingIfUnused,
   ensureSlot,
+  recreateSlot,
   loadTableTriggers,
   readReplicationSettings,
   replicationProblems,
@@ -147,8 +148,15 @@ export class TableChangesService implements OrchestratorService {
       await this.pause(this.settings.electionRetryMs);
       return;
     }
-    const [slot] = await this.sql<{ confirmed: string | null }[]>`
-      select confirmed_flush_lsn::text as confirmed from pg_replication_slots where slot_name = ${this.slot}`;
+    let [slot] = await this.sql<{ confirmed: string | null; wal_status: string | null }[]>`
+      select confirmed_flush_lsn::text as confirmed, wal_status from pg_replication_slots where slot_name = ${this.slot}`;
+    if (slot?.wal_status === "lost") {
+      // max_slot_wal_keep_size invalidated it: the WAL it needed is gone, and so are those changes.
+      this.logger.error("table changes: the replication slot was invalidated (max_slot_wal_keep_size); changes since its last confirmed position are lost; recreating it", { slot: this.slot });
+      await recreateSlot(this.sql, this.slot);
+      [slot] = await this.sql<{ confirmed: string | null; wal_status: string | null }[]>`
+        select confirmed_flush_lsn::text as confirmed, wal_status from pg_replication_slots where slot_name = ${this.slot}`;
+    }
     if (!slot) {
       // An orchestrator with table triggers creates it at start; a slot invalidated by
       // max_slot_wal_keep_size and dropped by hand is recreated the same way.
@@ -174,7 +182,7 @@ export class TableChangesService implements OrchestratorService {
   /** The executions of these transactions and the watermark, in one statement. */
   private async write(transactions: DecodedTransaction[]): Promise<void> {
     if (hasUnknownChange(transactions, this.index)) await this.reloadTriggers();
-    const candidates = await filterByWhen(this.sql, this.when, candidatesOf(transactions, this.index));
+    const candidates = await this.applyWhen(candidatesOf(transactions, this.index));
     if (candidates.length === 0) return;
     const upto = transactions[transactions.length - 1].commitEnd;
     await this.sql`
@@ -205,6 +213,34 @@ export class TableChangesService implements OrchestratorService {
     }
   }
 
+  /**
+   * One statement decides every `when` of the burst. If a condition fails on some row (say a
+   * division by zero), each candidate is decided alone and the failing ones are logged and skipped,
+   * so one bad row cannot stop the stream. Any other error (the connection) is thrown: the session
+   * ends and the burst is replayed.
+   */
+  private async applyWhen(candidates: Candidate[]): Promise<Candidate[]> {
+    try {
+      return await filterByWhen(this.sql, this.when, candidates);
+    } catch (error) {
+      if (!isConditionError(error)) throw error;
+    }
+    const kept: Candidate[] = [];
+    for (const candidate of candidates) {
+      try {
+        kept.push(...(await filterByWhen(this.sql, this.when, [candidate])));
+      } catch (error) {
+        if (!isConditionError(error)) throw error;
+        this.logger.error(`table changes: when "${candidate.trigger.when}" failed on a row; the change is skipped for this task`, {
+          task: candidate.trigger.taskKey,
+          change: candidate.dedupeKey,
+          error,
+        });
+      }
+    }
+    return kept;
+  }
+
   private async reloadTriggers(): Promise<void> {
     this.triggers = await loadTableTriggers(this.sql);
     this.index = indexTriggers(this.triggers);
@@ -223,4 +259,10 @@ export class TableChangesService implements OrchestratorService {
       this.wake = done;
     });
   }
+}
+
+/** Data exceptions (class 22) and errors in the expression itself (class 42): the row or the condition, not the connection. */
+function isConditionError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("42"));
 }
