@@ -72,7 +72,7 @@ export async function markCancelled(db: Db, ids: readonly string[]) {
 }
 
 export async function saveStep(db: Db, executionId: string, name: string, result: unknown) {
-  await db`select pgconductor.save_step(${executionId}::uuid, ${name}, ${json(result)}::jsonb)`;
+  await db`select pgconductor.save_step(${executionId}::uuid, ${name}, ${json(result)}::text::jsonb)`;
 }
 
 export async function sleepExecution(db: Db, executionId: string, name: string, ms: number): Promise<"done" | "waiting"> {
@@ -90,7 +90,7 @@ export async function invokeChild(
 ) {
   const [row] = await db<{ state: "done" | "waiting" | "timeout"; outcome: { result?: unknown; error?: string } | null }[]>`
     select * from pgconductor.invoke_child(${parentId}::uuid, ${step}, ${child.taskKey}, ${child.queue},
-      ${json(child.payload)}::jsonb, ${timeoutMs === null ? null : Math.round(timeoutMs)}::bigint)`;
+      ${json(child.payload)}::text::jsonb, ${timeoutMs === null ? null : Math.round(timeoutMs)}::bigint)`;
   return row;
 }
 
