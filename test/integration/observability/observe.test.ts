@@ -227,3 +227,27 @@ test("getExecution reports state, attempts, steps and children", async () => {
   await expect(conductor.getExecution("00000000-0000-0000-0000-000000000000")).resolves.toBeNull();
   await expect(conductor.getExecution("nope")).rejects.toThrow(/UUID/);
 });
+
+test("claims of concurrency-limited tasks and releases are announced too", async () => {
+  const conductor = Conductor.create({ sql: db.sql, tasks, context: {}, logger: silentLogger });
+  conductors.push(conductor);
+  const running = deferred();
+  const proceed = deferred();
+  const limited = conductor.createTask({ name: "blocker", concurrency: 1 }, { invocable: true }, async () => {
+    running.resolve();
+    await proceed.promise;
+    return "done";
+  });
+  const { events, until } = collect(conductor.observe({ task: "blocker" }));
+  await registered(conductor);
+  await track(Orchestrator.create({ conductor, tasks: [limited], defaultWorker: { pollIntervalMs: hour }, handleSignals: false })).start();
+  const id = await conductor.invoke({ name: "blocker" }, {});
+  await running.promise;
+  // What a graceful stop does to an execution that reaches a checkpoint: hand it back uncounted.
+  await db.sql`select pgconductor.release(array[${id}]::uuid[])`;
+  proceed.resolve();
+  await until((list) => list.some((e) => e.kind === "completed"));
+  expect(events.filter((e) => e.executionId === id).map((e) => `${e.kind}#${e.attempt}`)).toEqual([
+    "created#0", "started#1", "released#0", "started#1", "completed#1",
+  ]);
+});
