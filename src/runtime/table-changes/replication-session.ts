@@ -29,6 +29,8 @@ export interface SessionOptions {
   maxBatch?: number;
   /** Above this many unwritten changes, stop reading the socket until the writer catches up. */
   highWaterMark?: number;
+  /** For tests: stands in for pg-logical-replication. */
+  createService?: (clientConfig: ClientConfig, config: ConstructorParameters<typeof LogicalReplicationService>[1]) => LogicalReplicationService;
 }
 
 export class ReplicationSession {
@@ -46,7 +48,8 @@ export class ReplicationSession {
 
   constructor(private readonly options: SessionOptions) {
     this.confirmed = options.confirmed;
-    this.service = new LogicalReplicationService(options.clientConfig, {
+    const create = options.createService ?? ((clientConfig, config) => new LogicalReplicationService(clientConfig, config));
+    this.service = create(options.clientConfig, {
       acknowledge: { auto: false, timeoutSeconds: 0 },
       flowControl: { enabled: false },
     });
