@@ -132,6 +132,26 @@ test("run_at is honoured and the job starts when due by the timer, not the sweep
   await orchestrator.stop();
 });
 
+test("several delayed executions each start when due, one after another, without a sweep", async () => {
+  const conductor = setup();
+  const ran: string[] = [];
+  const both = deferred();
+  const record = conductor.createTask({ name: "record" }, { invocable: true }, async (event) => {
+    ran.push(event.payload.label);
+    if (ran.length === 2) both.resolve();
+  });
+  const orchestrator = track(Orchestrator.create({ conductor, tasks: [record], defaultWorker: { pollIntervalMs: hour }, handleSignals: false }));
+  await orchestrator.start();
+  const now = Date.now();
+  await conductor.invoke({ name: "record" }, [
+    { payload: { label: "second" }, run_at: now + 1200 },
+    { payload: { label: "first" }, run_at: now + 600 },
+  ]);
+  await both.promise;
+  expect(ran).toEqual(["first", "second"]);
+  await orchestrator.stop();
+});
+
 test("cancel of a pending execution: it never runs and is recorded with the reason", async () => {
   const conductor = setup();
   const ran: string[] = [];
