@@ -212,6 +212,7 @@ language plpgsql as $$
 declare
   v_count integer := 0;
   r record;
+  v_recovered uuid[] := '{}';
 begin
   delete from pgconductor.orchestrators
   where last_heartbeat_at < now() - make_interval(secs => p_lease_ms / 1000.0);
@@ -222,12 +223,14 @@ begin
       where e.status = 'running'
         and e.locked_at < now() - make_interval(secs => p_lease_ms / 1000.0)
         and not exists (select 1 from pgconductor.orchestrators o where o.id = e.locked_by)
-      returning e.queue
+      returning e.id, e.queue
     )
-    select queue, count(*) as n from recovered group by queue
+    select queue, count(*) as n, array_agg(id) as ids from recovered group by queue
   loop
     v_count := v_count + r.n;
+    v_recovered := v_recovered || r.ids;
     perform pgconductor.notify_work(r.queue, now());
   end loop;
+  perform pgconductor.announce('released', v_recovered);
   return v_count;
 end $$;

@@ -41,11 +41,15 @@ $$;
 -- Runs of a schedule that have not started yet are cancelled (schedule removed or replaced).
 create function pgconductor.cancel_unstarted_fires(p_task_key text, p_queue text, p_name text, p_reason text)
 returns void language sql as $$
-  update pgconductor.executions
-  set status = 'cancelled', cancel_requested = true, cancel_reason = p_reason, finished_at = now()
-  where queue = p_queue and status = 'pending' and started_at is null
-    and task_key = p_task_key and event_name = p_name
-    and starts_with(dedupe_key, 'pgconductor.cron:' || p_name || '@');
+  with cancelled as (
+    update pgconductor.executions
+    set status = 'cancelled', cancel_requested = true, cancel_reason = p_reason, finished_at = now()
+    where queue = p_queue and status = 'pending' and started_at is null
+      and task_key = p_task_key and event_name = p_name
+      and starts_with(dedupe_key, 'pgconductor.cron:' || p_name || '@')
+    returning id
+  )
+  select pgconductor.announce('cancelled', array_agg(id)) from cancelled; -- execution events (006)
 $$;
 
 -- An orchestrator's static schedules, at start: the { cron, name } triggers of the tasks it runs
