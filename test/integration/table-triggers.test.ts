@@ -1,3 +1,4 @@
+import postgres from "postgres";
 import { Conductor, Orchestrator, TaskSchemas, defineTask, ConfigurationError } from "pgconductor-js";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { eventually, hour, trackOrchestrators } from "../support/helpers";
@@ -119,6 +120,30 @@ test("changes made while every orchestrator is stopped arrive after a restart", 
   // Only the insert publication holds orders: the user's own UPDATE/DELETE on it stays unaffected.
   const [identity] = await db.sql`select relreplident from pg_class where oid = 'public.orders'::regclass`;
   expect(identity.relreplident).toBe("d");
+});
+
+test("a role without REPLICATION gets an error saying how to grant it", async () => {
+  await setup().ensureInstalled();
+  const role = `no_replication_${Date.now()}`;
+  await db.sql.unsafe(`create role ${role} login password 'secret' nosuperuser noreplication`);
+  await db.sql.unsafe(`grant usage on schema pgconductor to ${role}`);
+  await db.sql.unsafe(`grant all on all tables in schema pgconductor to ${role}`);
+  await db.sql.unsafe(`grant execute on all functions in schema pgconductor to ${role}`);
+  const url = new URL(db.url);
+  url.username = role;
+  url.password = "secret";
+  const sql = postgres(url.toString(), { onnotice: () => {} });
+  try {
+    const conductor = Conductor.create({ sql, tasks, context: {}, logger: silentLogger });
+    const placed = conductor.createTask({ name: "order-placed" }, { schema: "public", table: "orders", operation: "insert", columns: "id" }, async () => {});
+    const orchestrator = orchestrate(conductor, [placed]);
+    await expect(orchestrator.start()).rejects.toThrow(new RegExp(`role "${role}" may not use replication.*ALTER ROLE "${role}" WITH REPLICATION`));
+    await orchestrator.stop();
+  } finally {
+    await sql.end();
+    await db.sql.unsafe(`drop owned by ${role}`);
+    await db.sql.unsafe(`drop role ${role}`);
+  }
 });
 
 describe("bad triggers are errors naming task, table and column, and record nothing", () => {
