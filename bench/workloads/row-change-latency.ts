@@ -10,7 +10,7 @@ import { silentLogger } from "../../src/api/logger";
 import { dropPlumbingIfUnused, slotNameFor } from "../../src/runtime/table-changes/registry";
 import { percentile, summarize } from "../stats";
 import { delay, withTimeout } from "./batch-run";
-import type { Row, Workload, WorkloadEnv } from "./workload";
+import type { Row, Workload } from "./workload";
 
 const WARM_UP_ROWS = 10;
 const TASK = "bench-row-change";
