@@ -171,7 +171,7 @@ export class TableChangesService implements OrchestratorService {
       confirmed: slot.confirmed ? parseLsn(slot.confirmed) : 0n,
       write: (transactions) => this.write(transactions),
       logger: this.logger,
-      statusIntervalMs: this.settings.statusIntervalMs,
+      statusIntervalMs: await this.statusInterval(),
     });
     if (this.stopped) return;
     await this.session.run();
@@ -194,6 +194,13 @@ export class TableChangesService implements OrchestratorService {
         ${candidates.map((c) => JSON.stringify(c.payload))}::text[]::jsonb[],
         ${candidates.map((c) => c.dedupeKey)}::text[],
         ${candidates.map((c) => c.eventName)}::text[])`;
+  }
+
+  /** Our status reports must reach the server well within its wal_sender_timeout (0 turns the timeout off). */
+  private async statusInterval(): Promise<number> {
+    const [row] = await this.sql<{ ms: number }[]>`select setting::int as ms from pg_settings where name = 'wal_sender_timeout'`;
+    const timeout = row?.ms ?? 0;
+    return timeout > 0 ? Math.max(100, Math.min(this.settings.statusIntervalMs, Math.floor(timeout / 3))) : this.settings.statusIntervalMs;
   }
 
   /**
