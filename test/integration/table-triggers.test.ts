@@ -175,6 +175,23 @@ describe("bad triggers are errors naming task, table and column, and record noth
   });
 });
 
+test("a trigger another orchestrator adds is served by the running consumer", async () => {
+  await db.sql`create table first_table (id int primary key)`;
+  await db.sql`create table second_table (id int primary key)`;
+  const one = setup();
+  const first = one.createTask({ name: "account-created" }, { schema: "public", table: "first_table", operation: "insert", columns: "id" }, async () => {});
+  await orchestrate(one, [first]).start();
+  await db.sql`insert into first_table values (1)`;
+  await eventually(async () => (await executionsOf("account-created")).some((e) => e.event_name === "public.first_table.insert"), { what: "the consumer to run" });
+
+  // The second orchestrator does not win the election; the first one serves its trigger.
+  const two = setup();
+  const second = two.createTask({ name: "plan-changed" }, { schema: "public", table: "second_table", operation: "insert", columns: "id" }, async () => {});
+  await orchestrate(two, [second]).start();
+  await db.sql`insert into second_table values (2)`;
+  await eventually(async () => (await executionsOf("plan-changed")).some((e) => e.event_name === "public.second_table.insert"), { what: "the new trigger's change" });
+});
+
 test("an unchanged TOASTed column of an update arrives with its value", async () => {
   await db.sql`create table documents (id int primary key, title text not null, body text not null)`;
   const conductor = setup();
