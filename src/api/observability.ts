@@ -77,9 +77,9 @@ export class Observability {
     return row && toInfo(row);
   }
 
-  /** Waits for observer connections being closed to end. */
+  /** Completes every observation and waits for the observer connection to end. */
   close(): Promise<void> {
-    return this.hub.settled();
+    return this.hub.shutdown();
   }
 }
 

@@ -3,9 +3,9 @@
  * (on every `ready`: after LISTEN and after each reconnect) reads the row, so an execution that
  * finished before or while we subscribed is found by the read and one that finishes later by its event.
  */
-import { concatMap, EMPTY, filter, firstValueFrom, from, take, throwError, timeout, type Observable } from "rxjs";
+import { concatMap, EMPTY, EmptyError, filter, firstValueFrom, from, take, throwError, timeout, type Observable } from "rxjs";
 import type { Sql } from "postgres";
-import { ConfigurationError } from "./errors";
+import { ConfigurationError, PgConductorError } from "./errors";
 import { ExecutionCancelledError, ExecutionFailedError, ExecutionNotFoundError, ResultTimeoutError } from "./execution-errors";
 import { readDetails } from "../db/observability";
 import { isFinal, type WireEvent } from "../streams/execution-events";
@@ -63,7 +63,10 @@ export async function waitForResult(
   if (timeoutMs !== undefined) {
     outcome$ = outcome$.pipe(timeout({ first: timeoutMs, with: () => throwError(() => new ResultTimeoutError(executionId, timeoutMs)) }));
   }
-  const outcome = await firstValueFrom(outcome$);
+  const outcome = await firstValueFrom(outcome$).catch((error: unknown) => {
+    if (error instanceof EmptyError) throw new PgConductorError(`Stopped waiting for execution ${executionId}: the Conductor was closed`);
+    throw error;
+  });
   if (!outcome.ok) throw outcome.error;
   return outcome.result;
 }

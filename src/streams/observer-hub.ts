@@ -58,6 +58,17 @@ export class ObserverHub {
     return this.session !== null;
   }
 
+  /** Ends observation: current subscribers complete, and the connection is closed. */
+  async shutdown(): Promise<void> {
+    const session = this.session;
+    if (session) {
+      this.session = null;
+      this.track(session.close());
+      session.subject.complete();
+    }
+    await this.settled();
+  }
+
   /** Resolves once every closed session has ended its connection. */
   async settled(): Promise<void> {
     while (this.closing.size > 0) await Promise.all([...this.closing]);
@@ -73,7 +84,11 @@ export class ObserverHub {
     session.refs -= 1;
     if (session.refs > 0) return;
     if (this.session === session) this.session = null;
-    const done = session.close().finally(() => this.closing.delete(done));
+    this.track(session.close());
+  }
+
+  private track(closing: Promise<void>): void {
+    const done = closing.finally(() => this.closing.delete(done));
     this.closing.add(done);
   }
 
@@ -86,18 +101,20 @@ export class ObserverHub {
     let unlisten: (() => Promise<void>) | null = null;
     let registering: Promise<void> = Promise.resolve();
     const register = () => (registering = touchObserver(sql, id, hostname(), process.pid));
+    let closing: Promise<void> | null = null;
     const session: Session = {
       subject,
       ready: false,
       refs: 0,
-      close: async () => {
-        closed = true;
-        clearInterval(timer);
-        await registering.catch(() => {}); // a registration in flight would outlive the removal below
-        await unlisten?.().catch((error) => onError("UNLISTEN failed", error));
-        await removeObserver(sql, id).catch((error) => onError("removing the observer registration failed", error));
-        await listener.end({ timeout: 5 }).catch((error) => onError("closing the observer connection failed", error));
-      },
+      close: () => (closing ??= end()),
+    };
+    const end = async () => {
+      closed = true;
+      clearInterval(timer);
+      await registering.catch(() => {}); // a registration in flight would outlive the removal below
+      await unlisten?.().catch((error) => onError("UNLISTEN failed", error));
+      await removeObserver(sql, id).catch((error) => onError("removing the observer registration failed", error));
+      await listener.end({ timeout: 5 }).catch((error) => onError("closing the observer connection failed", error));
     };
     const fail = (error: unknown) => {
       if (closed) return;

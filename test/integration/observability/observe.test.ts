@@ -251,3 +251,17 @@ test("claims of concurrency-limited tasks and releases are announced too", async
     "created#0", "started#1", "released#0", "started#1", "completed#1",
   ]);
 });
+
+test("conductor.close() completes open observations and closes their connection", async () => {
+  const { conductor } = setup();
+  const completed = deferred();
+  conductor.observe().subscribe({ complete: () => completed.resolve() });
+  const waiting = conductor.result(await conductor.invoke({ name: "echo" }, { text: "nobody runs me" }));
+  await registered(conductor);
+  expect(await observerBackends()).toBe(1);
+  await conductor.close();
+  await completed.promise;
+  await expect(waiting).rejects.toThrow(/Stopped waiting for execution .*: the Conductor was closed/);
+  expect(await observerBackends()).toBe(0);
+  expect((await db.sql`select * from pgconductor.observers`).length).toBe(0);
+});
