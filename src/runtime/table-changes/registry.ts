@@ -15,20 +15,11 @@ export const PUBLICATIONS = ["pgconductor_insert", "pgconductor_update", "pgcond
 /** The table triggers of these tasks, in the shape they are recorded in. */
 export function tableTriggersOf(tasks: readonly Task[]): RegisteredTrigger[] {
   return tasks.flatMap((task) =>
-    task.triggers.flatMap((trigger, position) =>
-      "table" in trigger
-        ? [{
-            taskKey: task.name,
-            queue: task.queue,
-            position,
-            schema: (trigger as TableTrigger).schema,
-            table: (trigger as TableTrigger).table,
-            operation: (trigger as TableTrigger).operation,
-            columns: parseColumns((trigger as TableTrigger).columns),
-            when: (trigger as TableTrigger).when ?? null,
-          }]
-        : [],
-    ),
+    task.triggers.flatMap((trigger, position) => {
+      if (!("table" in trigger)) return [];
+      const { schema, table, operation, columns, when } = trigger as TableTrigger;
+      return [{ taskKey: task.name, queue: task.queue, position, schema, table, operation, columns: parseColumns(columns), when: when ?? null }];
+    }),
   );
 }
 
