@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import ts from "typescript";
 import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { silentLogger } from "../../../src/api/logger";
@@ -206,4 +209,23 @@ test("gen types typescript prints the Database type of a schema", async () => {
   expect(stdout).toContain("      big_orders: {\n        Row: {\n          id: string | null\n          total: number | null");
   expect(stdout).toContain("      add: {\n        Args: {\n          a: number\n          b?: number\n        }\n        Returns: number");
   expect((await cli(["gen", "types", "typescript", "--schemas", "nope"])).stderr).toBe('no schema named "nope" in this database\n');
+
+  // The output is valid TypeScript, and the shapes hold: required Insert fields, read-only columns.
+  const directory = mkdtempSync(join(tmpdir(), "pgconductor-types-"));
+  const file = join(directory, "check.ts");
+  writeFileSync(file, `${stdout}
+type Users = Database["shop"]["Tables"]["users"];
+const ok: Users["Insert"] = { email: "a@b.c", mood: "happy", tags: ["x"] };
+// @ts-expect-error email is required
+const missing: Users["Insert"] = {};
+// @ts-expect-error identity columns cannot be written
+const identity: Users["Update"] = { id: 1 };
+// @ts-expect-error not a label of the enum
+const badMood: Users["Row"]["mood"] = "angry";
+export { ok, missing, identity, badMood };
+`);
+  const program = ts.createProgram([file], { strict: true, noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022 });
+  const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+  rmSync(directory, { recursive: true, force: true });
+  expect(problems).toEqual([]);
 });
