@@ -30,11 +30,13 @@ import { formatTable } from "./table";
 import { latency } from "./workloads/latency";
 import { stepThroughput } from "./workloads/step-throughput";
 import { throughput } from "./workloads/throughput";
+import { limitedNeighbour } from "./workloads/limited-neighbour";
+import { batchThroughput } from "./workloads/batch-throughput";
 import { rowChangeLatency } from "./workloads/row-change-latency";
 import type { BenchSettings, Row, Workload } from "./workloads/workload";
 
 const SYSTEMS: SystemFactory[] = [pgconductor, graphileDefault, graphileBatched, pgBoss];
-const WORKLOADS: Workload[] = [throughput, latency, stepThroughput, rowChangeLatency];
+const WORKLOADS: Workload[] = [throughput, latency, stepThroughput, limitedNeighbour, batchThroughput, rowChangeLatency];
 
 function settingFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];

@@ -14,7 +14,7 @@ alter table pgconductor.tasks
   add column batch_timeout_ms integer;
 
 -- Finding the due rows of one limited task must not scan the backlog of every other task in its queue.
-create index executions_task_pending_idx on pgconductor.executions (task_key, queue, priority desc, run_at, id)
+create index executions_task_pending_idx on pgconductor.executions (task_key, priority desc, run_at, id)
   where status = 'pending';
 -- Retention scans finished rows by age.
 create index executions_finished_idx on pgconductor.executions (finished_at)
@@ -37,21 +37,24 @@ create function pgconductor.configure_tasks(
 $$;
 
 -- Claim for a worker some of whose tasks have a concurrency limit. Limited tasks go first, each up to
--- its free slots; the rest of p_limit goes to the unlimited tasks through the ordinary claim.
--- The task's settings row is the mutex for counting its running executions: a claimer that finds it
--- locked skips that task (the holder claims for it), so limited tasks never serialise the queue.
--- Only claim turns pending into running, so under that lock the count cannot grow behind our back.
+-- its free slots; the rest of p_limit goes to the unlimited tasks.
+-- A transaction-scoped advisory lock per task (class 7114650, object the hash of its key) makes the
+-- count of its running executions and the claim atomic: a claimer that finds it taken skips that
+-- task (the holder claims for it), so limited tasks never serialise the queue. Only claim turns
+-- pending into running, and the lock is released after commit, so the count read after taking it
+-- includes every earlier claim. (Two keys with the same hash merely share a lock.)
 create function pgconductor.claim_with_limits(
   p_orchestrator uuid, p_queue text, p_task_keys text[], p_limited_keys text[], p_limit integer
 ) returns table (
   id uuid, task_key text, queue text, event_name text, payload jsonb, attempts integer,
   steps jsonb, cancel_requested boolean
 )
-language plpgsql as $$
+language plpgsql set plan_cache_mode = force_generic_plan as $$
 declare
   v_key text;
   v_limit integer;
   v_running integer;
+  v_has_work boolean;
   v_free integer;
   v_left integer := p_limit;
   v_ids uuid[] := '{}';
@@ -59,21 +62,22 @@ declare
 begin
   foreach v_key in array p_limited_keys loop
     exit when v_left <= 0;
-    continue when not exists (
-      select 1 from pgconductor.executions c
-      where c.task_key = v_key and c.queue = p_queue and c.status = 'pending' and c.run_at <= now());
-    select t.concurrency into v_limit from pgconductor.tasks t where t.key = v_key for update skip locked;
-    continue when not found;
-    v_free := v_left;
-    if v_limit is not null then
-      select count(*) into v_running from pgconductor.executions c
-      where c.status = 'running' and c.task_key = v_key;
-      v_free := least(v_left, v_limit - v_running);
-    end if;
+    continue when not pg_try_advisory_xact_lock(7114650, hashtext(v_key));
+    -- In the per-task queries, `(queue = p_queue) is true` is deliberately not indexable: with a plain
+    -- equality the planner tends to take the queue-wide claim index and walk past the whole backlog
+    -- of the other tasks; this way it takes executions_task_pending_idx.
+    select (select t.concurrency from pgconductor.tasks t where t.key = v_key),
+           (select count(*) from pgconductor.executions c where c.status = 'running' and c.task_key = v_key),
+           exists (select from pgconductor.executions c
+                   where c.task_key = v_key and (c.queue = p_queue) is true and c.status = 'pending'
+                     and c.run_at <= now())
+      into v_limit, v_running, v_has_work;
+    continue when not v_has_work;
+    v_free := least(v_left, coalesce(v_limit - v_running, v_left));
     continue when v_free <= 0;
     with picked as (
       select c.id from pgconductor.executions c
-      where c.task_key = v_key and c.queue = p_queue and c.status = 'pending' and c.run_at <= now()
+      where c.task_key = v_key and (c.queue = p_queue) is true and c.status = 'pending' and c.run_at <= now()
       order by c.priority desc, c.run_at, c.id
       limit v_free
       for update skip locked
@@ -97,7 +101,7 @@ begin
       select c.id from unnest(p_task_keys) as k(key)
       cross join lateral (
         select x.id, x.priority, x.run_at from pgconductor.executions x
-        where x.task_key = k.key and x.queue = p_queue and x.status = 'pending' and x.run_at <= now()
+        where x.task_key = k.key and (x.queue = p_queue) is true and x.status = 'pending' and x.run_at <= now()
         order by x.priority desc, x.run_at, x.id
         limit v_left) c
       order by c.priority desc, c.run_at, c.id
@@ -125,10 +129,14 @@ begin
     from pgconductor.executions e where e.id = any (v_ids);
 end $$;
 
--- A slot of a limited task was freed (or a window opened): every worker of the queue may claim again.
-create function pgconductor.wake_queue(p_queue text) returns void
+-- A slot of a limited task was freed: if such a task has work waiting, every worker of the queue may
+-- claim again (one may run on another machine).
+create function pgconductor.wake_queue(p_queue text, p_task_keys text[]) returns void
 language sql as $$
-  select pgconductor.notify_work(p_queue, now());
+  select pgconductor.notify_work(p_queue, now())
+  where exists (select from pgconductor.executions c
+                where c.task_key = any (p_task_keys) and (c.queue = p_queue) is true
+                  and c.status = 'pending' and c.run_at <= now());
 $$;
 
 -- Tasks set to be removed as soon as they finish ("removeOnComplete: true"): only rows that did finish.

@@ -35,9 +35,9 @@ export async function claimWithLimits(
       ${unlimitedKeys as string[]}::text[], ${limitedKeys as string[]}::text[], ${limit})`;
 }
 
-/** Wakes every worker of the queue (a limited task's slot was freed). */
-export async function wakeQueue(db: Db, queue: string) {
-  await db`select pgconductor.wake_queue(${queue})`;
+/** Wakes every worker of the queue when these (limited) tasks have work waiting: a slot was freed. */
+export async function wakeQueue(db: Db, queue: string, taskKeys: readonly string[]) {
+  await db`select pgconductor.wake_queue(${queue}, ${taskKeys as string[]}::text[])`;
 }
 
 export async function removeFinished(db: Db, completed: readonly string[], failed: readonly string[]) {

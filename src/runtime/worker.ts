@@ -118,7 +118,7 @@ export class Worker {
     this.subscription.add(
       this.outcomes$
         .pipe(
-          batchWhileBusy((batch) => writeOutcomes(this.deps.sql, batch).then(() => this.afterWrite(batch)), {
+          batchWhileBusy((batch) => writeOutcomes(this.deps.sql, batch).then(() => void this.afterWrite(batch)), {
             maxBatch: 1000,
             maxWaitMs: this.config.flushIntervalMs,
             onError: (error) => logger.error("writing results failed; retrying", { queue: this.queue, error }),
@@ -232,7 +232,8 @@ export class Worker {
     try {
       const remove = this.controls.removeAtOnce(withTasks);
       if (remove.completed.length || remove.failed.length) await removeFinished(this.deps.sql, remove.completed, remove.failed);
-      if (withTasks.some((o) => this.controls.isLimited(o.taskKey))) await wakeQueue(this.deps.sql, this.queue);
+      const freed = [...new Set(withTasks.map((o) => o.taskKey).filter((key) => this.controls.isLimited(key)))];
+      if (freed.length) await this.slotFreed(freed);
     } catch (error) {
       this.deps.logger.warn("after-write duties failed (the sweep catches up)", { queue: this.queue, error });
     }
@@ -242,8 +243,22 @@ export class Worker {
     const taskKey = this.taskOfExecution.get(executionId);
     this.taskOfExecution.delete(executionId);
     if (taskKey && this.controls.isLimited(taskKey)) {
-      wakeQueue(this.deps.sql, this.queue).catch((error) => this.deps.logger.warn("waking the queue failed", { queue: this.queue, error }));
+      this.slotFreed([taskKey]).catch((error) => this.deps.logger.warn("waking the queue failed", { queue: this.queue, error }));
     }
+  }
+
+  /**
+   * A limited task's slot is free (its execution's end is committed). This worker claims again if it
+   * has room; only when it has none (or is stopping) are the other workers of the queue woken, so a
+   * busy limited task does not cost a NOTIFY per finished execution.
+   */
+  private async slotFreed(taskKeys: string[]): Promise<void> {
+    if (!this.stopping && this.reserved < this.config.concurrency) {
+      this.signalled = true;
+      this.wake$.next();
+      return;
+    }
+    await wakeQueue(this.deps.sql, this.queue, taskKeys);
   }
 
   private checkIdle(): void {
