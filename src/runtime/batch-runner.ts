@@ -14,7 +14,11 @@ import type { ExecutionControl } from "./task-context";
 /** The `ctx` of a batch handler: no steps or sleeps, since a batch is not one durable execution. */
 export type BatchTaskContext<Context = {}> = Context & {
   logger: Logger;
-  /** Aborted when the orchestrator stops without waiting (never for a single execution's cancel). */
+  /**
+   * Aborted when the orchestrator stops: finish early if you can. A batch that then throws is
+   * released to run again (the attempt is not counted); one that returns is recorded as usual.
+   * A single execution's cancel does not abort it.
+   */
   signal: AbortSignal;
 };
 
@@ -28,6 +32,7 @@ export class BatchRunner {
   private readonly input$ = new Subject<Entry>();
   private readonly subscription: Subscription;
   private readonly controller = new AbortController();
+  private stopped = false;
 
   constructor(
     private readonly task: Task,
@@ -46,17 +51,16 @@ export class BatchRunner {
   /** Resolves with this execution's outcome once its batch has run. */
   run(execution: ClaimedExecution, control: ExecutionControl): Promise<Outcome> {
     if (execution.cancel_requested) return Promise.resolve({ kind: "cancelled", id: execution.id });
+    // Claimed while the worker was stopping: hand it back rather than leave it waiting for a batch.
+    if (this.stopped) return Promise.resolve({ kind: "release", id: execution.id });
     return new Promise((resolve) => this.input$.next({ execution, control, resolve }));
   }
 
-  /** Runs what is buffered now, then ends. */
+  /** Runs what is buffered now (its handlers see ctx.signal aborted), then ends. */
   stop(): void {
+    this.stopped = true;
+    this.controller.abort("stopping");
     this.input$.complete();
-  }
-
-  abortAll(reason: string): void {
-    this.controller.abort(reason);
-    this.subscription.unsubscribe();
   }
 
   private async runBatch(entries: Entry[]): Promise<void> {
@@ -84,6 +88,10 @@ export class BatchRunner {
         resolve({ kind: "complete", id: execution.id, result: results[index] === undefined ? null : results[index] }),
       );
     } catch (error) {
+      if (this.controller.signal.aborted) {
+        live.forEach(({ execution, resolve }) => resolve({ kind: "release", id: execution.id }));
+        return;
+      }
       const message = error instanceof Error ? error.message || error.name : String(error);
       this.logger.warn("batch failed; every execution in it will retry", { task: this.task.name, size: live.length, error: message });
       live.forEach(({ execution, resolve }) => resolve({ kind: "fail", id: execution.id, error: message, final: false }));

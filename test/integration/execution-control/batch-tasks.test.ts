@@ -91,6 +91,20 @@ test("a thrown error retries every execution in the batch", async () => {
   await orchestrator.stop();
 });
 
+test("stopping runs the partial batch at once with ctx.signal aborted; a batch that gives up is released, not failed", async () => {
+  const seen: { size: number; aborted: boolean }[] = [];
+  const { conductor, orchestrator } = start({ size: 100, timeoutMs: 60_000 }, async (events, ctx) => {
+    seen.push({ size: events.length, aborted: ctx.signal.aborted });
+    if (ctx.signal.aborted) throw new Error("stopping, try later");
+  });
+  await orchestrator.start();
+  const ids = await conductor.invoke({ name: "square" }, [1, 2].map((n) => ({ payload: { n } })));
+  await eventually(async () => (await rowsOf(ids)).every((row) => row.status === "running"), { what: "both to be claimed and buffered" });
+  await orchestrator.stop(); // the one-minute timeout is not awaited
+  expect(seen).toEqual([{ size: 2, aborted: true }]);
+  for (const row of await rowsOf(ids)) expect(row).toMatchObject({ status: "pending", attempts: 0, last_error: null });
+});
+
 test("a bad batch setting is rejected at createTask; a good one types events[] and ctx", () => {
   const conductor = Conductor.create({ sql: db.sql, tasks, context: { region: "eu" }, logger: silentLogger });
   const typed = conductor.createTask({ name: "square", batch: { size: 2, timeoutMs: 10 } }, { invocable: true }, async (events, ctx) => {
