@@ -7,11 +7,12 @@ import { cancelCommand } from "./cancel";
 import { helpText, parseCommandArgs, usageLine, UsageError, type CliIo, type Command } from "./command";
 import { genTypesCommand } from "./gen-types";
 import { migrateCommand } from "./migrate";
+import { maintenanceCommand } from "./maintenance";
 import { retryCommand } from "./retry";
 import { statusCommand } from "./status";
 import { watchCommand } from "./watch";
 
-export const COMMANDS: readonly Command[] = [migrateCommand, statusCommand, watchCommand, retryCommand, cancelCommand, genTypesCommand];
+export const COMMANDS: readonly Command[] = [migrateCommand, statusCommand, watchCommand, retryCommand, cancelCommand, maintenanceCommand, genTypesCommand];
 
 const TOP_USAGE = "usage: pgconductor <command> [arguments] [--db-url URL]";
 
