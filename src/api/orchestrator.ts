@@ -125,8 +125,9 @@ export class Orchestrator {
   async drain(): Promise<void> {
     await this.start();
     const queues = this.workers.map((worker) => worker.queue);
-    const taskKeys = this.workers.flatMap((worker) => worker.tasks.map((task) => task.name));
     while (!this.stopping) {
+      // Work of a task outside its time window is not runnable now, so it does not hold drain.
+      const taskKeys = this.workers.flatMap((worker) => worker.claimableTaskKeys());
       const idle = this.workers.every((worker) => worker.isIdle());
       if (idle && !(await hasOutstandingWork(this.conductor.sql, queues, taskKeys)) && this.workers.every((w) => w.isIdle())) break;
       await new Promise((resolve) => setTimeout(resolve, 25));

@@ -140,6 +140,12 @@ export class Worker {
     this.subscription.unsubscribe();
   }
 
+  /** The tasks whose executions may be claimed now (all but those outside their time window). */
+  claimableTaskKeys(): string[] {
+    const keys = this.controls.claimable();
+    return [...keys.unlimited, ...keys.limited];
+  }
+
   isIdle(): boolean {
     return this.reserved === 0 && this.unwritten === 0;
   }

@@ -110,6 +110,21 @@ test("a long multi-step task pauses at the boundary (released at its next step) 
   await orchestrator.stop();
 });
 
+test("drain does not wait for work outside its window", async () => {
+  const clock = settableClock();
+  clock.set(utc("20:00:00"));
+  const conductor = Conductor.create({ sql: db.sql, tasks, context: {}, logger: silentLogger });
+  conductor.createTask({ name: "office", window: ["09:00", "17:00"] }, { invocable: true }, async () => "done");
+  conductor.createTask({ name: "probe" }, { invocable: true }, async () => {});
+  const later = await conductor.invoke({ name: "office" }, { n: 4 });
+  const now = await conductor.invoke({ name: "probe" }, { n: 4 });
+  const orchestrator = track(Orchestrator.create({ conductor, clock: clock.now, defaultWorker: { pollIntervalMs: hour }, handleSignals: false }));
+  await orchestrator.drain();
+  expect(await statusOf(db.sql, now)).toBe("completed");
+  expect(await statusOf(db.sql, later)).toBe("pending");
+  await db.sql`delete from pgconductor.executions where id = ${later}`;
+});
+
 test("a bad window is rejected at createTask naming the task and the rule", () => {
   const conductor = Conductor.create({ sql: db.sql, tasks, context: {}, logger: silentLogger });
   expect(() => conductor.createTask({ name: "office", window: ["9am", "17:00"] as never }, { invocable: true }, async () => {})).toThrow(
