@@ -1,12 +1,13 @@
 import { z } from "zod";
-import { Conductor, ConfigurationError, TaskSchemas, defineTask } from "pgconductor-js";
+import { Conductor, ConfigurationError, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
-import { eventually, executionRow } from "../../support/helpers";
+import { eventually, executionRow, hour, trackOrchestrators } from "../../support/helpers";
 import { silentLogger } from "../../../src/api/logger";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "ping", payload: z.object({ n: z.number() }) })]);
 
 let db: TestDatabase;
+const track = trackOrchestrators();
 let conductor: Conductor<any, any, any>;
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -94,4 +95,21 @@ test("bad throttle/debounce options are rejected naming the task and rule, and w
   await expect(conductor.invoke({ name: "ping" }, { n: 1 }, { debounce: { seconds: 1 }, run_at: new Date() })).rejects.toThrow(/run_at/);
   const [after] = await db.sql`select count(*)::int as n from pgconductor.executions`;
   expect(after.n).toBe(before.n);
+});
+
+test("a debounced execution runs once, when its (pushed-back) time comes, with the last payload", async () => {
+  const runner = Conductor.create({ sql: db.sql, tasks, context: {}, logger: silentLogger });
+  const seen: number[] = [];
+  runner.createTask({ name: "ping" }, { invocable: true }, async (event) => {
+    seen.push(event.payload.n);
+  });
+  const orchestrator = track(Orchestrator.create({ conductor: runner, defaultWorker: { pollIntervalMs: hour }, handleSignals: false }));
+  await orchestrator.start();
+  const ids: string[] = [];
+  for (const n of [51, 52, 53]) ids.push(await conductor.invoke({ name: "ping" }, { n }, { debounce: { seconds: 1 }, dedupe_key: "run-me" }));
+  expect(new Set(ids).size).toBe(1);
+  // Only the due timer can start it (the sweep is an hour away); the update re-armed it via NOTIFY.
+  await eventually(async () => (await executionRow(db.sql, ids[0])).status === "completed", { what: "the debounced execution to run" });
+  expect(seen.filter((n) => n >= 51 && n <= 53)).toEqual([53]);
+  await orchestrator.stop();
 });
