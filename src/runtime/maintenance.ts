@@ -1,8 +1,8 @@
 /**
  * Maintenance: retention (removeOnComplete / removeOnFail), orphaned steps, expired invoke gates and
  * dead orchestrator records. One orchestrator at a time runs it (a transaction-scoped advisory lock;
- * the others skip), at least once a day: each orchestrator checks hourly whether the last run in
- * the database is a day old.
+ * the others skip), at least once a day: each orchestrator looks a minute after it starts and then
+ * hourly whether the last run recorded in the database is a day old.
  */
 import type { Sql } from "postgres";
 import { lastMaintenanceAt, runMaintenanceSql, type MaintenanceReport } from "../db/execution-control";
@@ -27,6 +27,7 @@ export async function runMaintenance(sql: Sql, options: { leaseMs: number; now?:
 export class MaintenanceService implements OrchestratorService {
   readonly name = "maintenance";
   private timer: ReturnType<typeof setInterval> | null = null;
+  private firstCheck: ReturnType<typeof setTimeout> | null = null;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -35,6 +36,8 @@ export class MaintenanceService implements OrchestratorService {
       everyMs?: number;
       /** How often to look (default hourly). */
       checkMs?: number;
+      /** The first look after start (default one minute: a starting process has other work first). */
+      firstCheckMs?: number;
       /** Orchestrators silent this long are removed (default one hour, far above any sane lease). */
       deadAfterMs?: number;
     } = {},
@@ -45,12 +48,14 @@ export class MaintenanceService implements OrchestratorService {
     const check = () => {
       this.running = this.runIfDue(context, everyMs).catch((error) => context.logger.warn("maintenance failed", { error }));
     };
-    check();
+    this.firstCheck = setTimeout(check, this.options.firstCheckMs ?? 60_000);
+    this.firstCheck.unref?.();
     this.timer = setInterval(check, Math.min(this.options.checkMs ?? HOUR_MS, everyMs));
     this.timer.unref?.();
   }
 
   async stop(): Promise<void> {
+    if (this.firstCheck) clearTimeout(this.firstCheck);
     if (this.timer) clearInterval(this.timer);
     await this.running;
   }

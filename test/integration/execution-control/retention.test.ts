@@ -4,6 +4,8 @@ import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js
 import { createTestDatabase, type TestDatabase } from "../../support/database";
 import { eventually, hour, trackOrchestrators } from "../../support/helpers";
 import { silentLogger } from "../../../src/api/logger";
+import { MaintenanceService } from "../../../src/runtime/maintenance";
+import { channel$ } from "../../../src/streams/notifications";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "keep3", payload: z.object({}) }),
@@ -42,7 +44,6 @@ async function finished(task: string, status: string, days: number, label: strin
 test("maintenance removes exactly the finished executions past their task's retention", async () => {
   const { orchestrator } = setup();
   await orchestrator.start(); // writes the tasks' settings
-  await eventually(async () => (await db.sql`select 1 from pgconductor.maintenance_runs`).length === 1, { what: "the first scheduled maintenance run" });
 
   const doomed = [
     await finished("keep3", "completed", 4, "keep3 completed 4d"),
@@ -112,4 +113,34 @@ test("bad retention settings are rejected at createTask", () => {
   expect(() => conductor.createTask({ name: "keep3", removeOnComplete: { days: -1 } }, { invocable: true }, async () => {})).toThrow(
     /createTask "keep3": removeOnComplete must be true, false or \{ days: n \}/,
   );
+});
+
+test("the maintenance service runs when the last run is older than its period, and not again before", async () => {
+  const [{ n: before }] = await db.sql`select count(*)::int as n from pgconductor.executions`;
+  await finished("unregistered", "completed", 8, "scheduled removal");
+  await db.sql`update pgconductor.maintenance_runs set last_run_at = now() - interval '25 hours'`;
+  const context = {
+    sql: db.sql,
+    logger: silentLogger,
+    orchestratorId: randomUUID(),
+    tasks: [],
+    channel: (name: string) => channel$(db.sql, name),
+    requestStop: () => {},
+  };
+  const service = new MaintenanceService({ firstCheckMs: 0, checkMs: 50 });
+  service.start(context);
+  try {
+    const ran = await eventually(async () => {
+      const [row] = await db.sql`select last_run_at > now() - interval '1 minute' as fresh, last_run_at from pgconductor.maintenance_runs`;
+      return row?.fresh ? row.last_run_at : null;
+    }, { what: "the scheduled run" });
+    const [{ n: after }] = await db.sql`select count(*)::int as n from pgconductor.executions`;
+    expect(after).toBe(before);
+    // Checks every 50 ms keep happening, but a day has not passed: the recorded run stays the same.
+    await new Promise((resolve) => setTimeout(resolve, 200)); // several check periods
+    const [row] = await db.sql`select last_run_at from pgconductor.maintenance_runs`;
+    expect(row.last_run_at).toEqual(ran);
+  } finally {
+    await service.stop();
+  }
 });
