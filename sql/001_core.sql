@@ -77,6 +77,9 @@ $$;
 -- Execution events for conductor.observe(): the transitions below call it once per statement with
 -- the rows they changed. A stand-in here so SQL-language callers can be created;
 -- 006_observability.sql gives it its body, which returns at once while no process observes.
+-- Whether any process observes executions (replaced in 006_observability.sql).
+create function pgconductor.observed() returns boolean language sql stable as $$ select false $$;
+
 create function pgconductor.announce(p_kind text, p_ids uuid[], p_attempts integer[] default null)
 returns void language plpgsql as $$ begin end $$;
 
@@ -85,7 +88,10 @@ language plpgsql as $$
 begin
   perform pgconductor.notify_work(queue, min(run_at))
   from inserted where status = 'pending' group by queue;
-  perform pgconductor.announce('created', (select array_agg(id) from inserted));
+  -- Checked first so that a bulk invoke does not collect its ids when nobody observes.
+  if pgconductor.observed() then
+    perform pgconductor.announce('created', (select array_agg(id) from inserted));
+  end if;
   return null;
 end $$;
 

@@ -15,13 +15,18 @@ create table pgconductor.observers (
 -- and, when small enough, the error or result; otherwise `more: true` tells observers to read the
 -- row. kind 'fail' becomes 'failed' or 'retrying' from the row's new status, 'retry' 'retrying'.
 -- p_attempts overrides the row's attempt count (claim calls this inside its own statement).
+-- Cheap enough to call before building anything to announce.
+create or replace function pgconductor.observed() returns boolean language sql stable as $$
+  select exists (select 1 from pgconductor.observers where seen_at > now() - interval '90 seconds');
+$$;
+
 create or replace function pgconductor.announce(p_kind text, p_ids uuid[], p_attempts integer[] default null)
 returns void language plpgsql as $$
 declare
   v_chunk text;
 begin
   if coalesce(cardinality(p_ids), 0) = 0
-     or not exists (select 1 from pgconductor.observers where seen_at > now() - interval '90 seconds') then
+     or not pgconductor.observed() then
     return;
   end if;
   for v_chunk in
