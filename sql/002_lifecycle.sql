@@ -48,9 +48,15 @@ begin
   end if;
 end $$;
 
-create function pgconductor.save_step(p_id uuid, p_name text, p_result jsonb) returns void
+-- Step results of many executions in one statement (steps finishing together are written together).
+-- A step of an execution deleted meanwhile is skipped rather than failing the others of the batch.
+create function pgconductor.save_steps(p_ids uuid[], p_names text[], p_results jsonb[]) returns void
 language sql as $$
-  insert into pgconductor.steps (execution_id, name, result) values (p_id, p_name, p_result)
+  insert into pgconductor.steps (execution_id, name, result)
+  select distinct on (s.id, s.name) s.id, s.name, s.result
+  from unnest(p_ids, p_names, p_results) with ordinality as s(id, name, result, ord)
+  where exists (select 1 from pgconductor.executions e where e.id = s.id)
+  order by s.id, s.name, s.ord -- the first write of a name wins, as for separate statements
   on conflict do nothing;
 $$;
 

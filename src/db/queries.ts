@@ -71,8 +71,10 @@ export async function markCancelled(db: Db, ids: readonly string[]) {
   await db`select pgconductor.mark_cancelled(${ids as string[]}::uuid[])`;
 }
 
-export async function saveStep(db: Db, executionId: string, name: string, result: unknown) {
-  await db`select pgconductor.save_step(${executionId}::uuid, ${name}, ${json(result)}::text::jsonb)`;
+export async function saveSteps(db: Db, steps: readonly { executionId: string; name: string; result: unknown }[]) {
+  if (steps.length === 0) return;
+  await db`select pgconductor.save_steps(${steps.map((s) => s.executionId)}::uuid[], ${steps.map((s) => s.name)}::text[],
+    ${steps.map((s) => json(s.result))}::text[]::jsonb[])`;
 }
 
 export async function sleepExecution(db: Db, executionId: string, name: string, ms: number): Promise<"done" | "waiting"> {

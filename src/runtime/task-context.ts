@@ -6,7 +6,8 @@ import type { Sql } from "postgres";
 import { ChildExecutionError, ChildTimeoutError, PgConductorError } from "../api/errors";
 import type { Logger } from "../api/logger";
 import type { TaskReference } from "../api/task";
-import { invokeChild, saveStep, sleepExecution } from "../db/queries";
+import { invokeChild, sleepExecution } from "../db/queries";
+import { stepWriterFor } from "./step-writer";
 import { Interruption } from "./interruptions";
 
 export interface ExecutionControl {
@@ -64,7 +65,7 @@ export function createTaskContext(options: {
     if (control.stored.has(key)) return (control.stored.get(key) as { value?: T }).value as T;
     const value = await fn();
     const stored = { value: toJson(value, `Step "${name}"`) };
-    await saveStep(sql, control.executionId, key, stored);
+    await stepWriterFor(sql).save(control.executionId, key, stored);
     control.stored.set(key, stored);
     return stored.value as T;
   }
