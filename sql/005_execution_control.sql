@@ -36,97 +36,81 @@ create function pgconductor.configure_tasks(
   where t.key = s.key;
 $$;
 
--- Claim for a worker some of whose tasks have a concurrency limit. Limited tasks go first, each up to
--- its free slots; the rest of p_limit goes to the unlimited tasks.
+-- Claim for a worker some of whose tasks have a concurrency limit (p_limits, parallel to
+-- p_limited_keys, from the worker's task settings). Limited tasks go first, each up to its free
+-- slots; the rest of p_limit goes to the unlimited tasks.
 -- A transaction-scoped advisory lock per task (class 7114650, object the hash of its key) makes the
 -- count of its running executions and the claim atomic: a claimer that finds it taken skips that
 -- task (the holder claims for it), so limited tasks never serialise the queue. Only claim turns
 -- pending into running, and the lock is released after commit, so the count read after taking it
 -- includes every earlier claim. (Two keys with the same hash merely share a lock.)
+-- Plans are generic: this runs for every claim of such a worker, and re-planning would cost more
+-- than the statements themselves.
 create function pgconductor.claim_with_limits(
-  p_orchestrator uuid, p_queue text, p_task_keys text[], p_limited_keys text[], p_limit integer
+  p_orchestrator uuid, p_queue text, p_task_keys text[], p_limited_keys text[], p_limits integer[],
+  p_limit integer
 ) returns table (
   id uuid, task_key text, queue text, event_name text, payload jsonb, attempts integer,
   steps jsonb, cancel_requested boolean
 )
 language plpgsql set plan_cache_mode = force_generic_plan as $$
 declare
-  v_key text;
-  v_limit integer;
+  i integer;
   v_running integer;
-  v_has_work boolean;
   v_free integer;
   v_left integer := p_limit;
   v_ids uuid[] := '{}';
   v_picked uuid[];
 begin
-  foreach v_key in array p_limited_keys loop
+  -- Rows are first picked and locked into arrays, then claimed by id in one update: with generic
+  -- plans a join against a CTE of unknown size can turn into a scan of the whole table.
+  for i in 1 .. coalesce(cardinality(p_limited_keys), 0) loop
     exit when v_left <= 0;
-    continue when not pg_try_advisory_xact_lock(7114650, hashtext(v_key));
+    continue when not pg_try_advisory_xact_lock(7114650, hashtext(p_limited_keys[i]));
+    select count(*) into v_running from pgconductor.executions c
+    where c.status = 'running' and c.task_key = p_limited_keys[i];
+    v_free := least(v_left, p_limits[i] - v_running);
+    continue when v_free <= 0;
     -- In the per-task queries, `(queue = p_queue) is true` is deliberately not indexable: with a plain
     -- equality the planner tends to take the queue-wide claim index and walk past the whole backlog
     -- of the other tasks; this way it takes executions_task_pending_idx.
-    select (select t.concurrency from pgconductor.tasks t where t.key = v_key),
-           (select count(*) from pgconductor.executions c where c.status = 'running' and c.task_key = v_key),
-           exists (select from pgconductor.executions c
-                   where c.task_key = v_key and (c.queue = p_queue) is true and c.status = 'pending'
-                     and c.run_at <= now())
-      into v_limit, v_running, v_has_work;
-    continue when not v_has_work;
-    v_free := least(v_left, coalesce(v_limit - v_running, v_left));
-    continue when v_free <= 0;
-    with picked as (
+    select array_agg(c.id) into v_picked from (
       select c.id from pgconductor.executions c
-      where c.task_key = v_key and (c.queue = p_queue) is true and c.status = 'pending' and c.run_at <= now()
+      where c.task_key = p_limited_keys[i] and (c.queue = p_queue) is true and c.status = 'pending'
+        and c.run_at <= now()
       order by c.priority desc, c.run_at, c.id
       limit v_free
-      for update skip locked
-    ), claimed as (
-      update pgconductor.executions e
-      set status = 'running', locked_by = p_orchestrator, locked_at = now(),
-          attempts = e.attempts + 1, started_at = coalesce(e.started_at, now())
-      from picked where e.id = picked.id
-      returning e.id
-    )
-    select array_agg(claimed.id) into v_picked from claimed;
+      for update skip locked) c;
     v_ids := v_ids || coalesce(v_picked, '{}');
     v_left := v_left - coalesce(cardinality(v_picked), 0);
   end loop;
 
-  -- The unlimited tasks: best rows of each task first (through the per-task index), then the best of
-  -- those. The queue-wide index would walk past every pending row of the limited tasks, which wait
-  -- in a backlog by design, on every claim.
+  -- The unlimited tasks: the best rows of each task (through the per-task index; the queue-wide
+  -- index would walk past the backlog of the limited tasks, which wait there by design, on every
+  -- claim), then the best of those. With several unlimited tasks a few more rows than needed stay
+  -- locked until commit; other claimers skip them.
   if v_left > 0 and cardinality(p_task_keys) > 0 then
-    with candidates as (
+    select array_agg(c.id) into v_picked from (
       select c.id from unnest(p_task_keys) as k(key)
       cross join lateral (
         select x.id, x.priority, x.run_at from pgconductor.executions x
         where x.task_key = k.key and (x.queue = p_queue) is true and x.status = 'pending' and x.run_at <= now()
         order by x.priority desc, x.run_at, x.id
-        limit v_left) c
+        limit v_left
+        for update skip locked) c
       order by c.priority desc, c.run_at, c.id
-      limit v_left
-    ), picked as (
-      select x.id from pgconductor.executions x
-      where x.id in (select candidates.id from candidates) and x.status = 'pending'
-      for update skip locked
-    ), claimed as (
-      update pgconductor.executions e
-      set status = 'running', locked_by = p_orchestrator, locked_at = now(),
-          attempts = e.attempts + 1, started_at = coalesce(e.started_at, now())
-      from picked where e.id = picked.id
-      returning e.id
-    )
-    select array_agg(claimed.id) into v_picked from claimed;
+      limit v_left) c;
     v_ids := v_ids || coalesce(v_picked, '{}');
   end if;
-  perform pgconductor.announce('started', v_ids); -- execution events (006_observability.sql)
 
   return query
-    select e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts,
+    update pgconductor.executions e
+    set status = 'running', locked_by = p_orchestrator, locked_at = now(),
+        attempts = e.attempts + 1, started_at = coalesce(e.started_at, now())
+    where e.id = any (v_ids)
+    returning e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts,
       (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id),
-      e.cancel_requested
-    from pgconductor.executions e where e.id = any (v_ids);
+      e.cancel_requested;
 end $$;
 
 -- A slot of a limited task was freed: if such a task has work waiting, every worker of the queue may

@@ -27,12 +27,12 @@ export async function claimWithLimits(
   orchestratorId: string,
   queue: string,
   unlimitedKeys: readonly string[],
-  limitedKeys: readonly string[],
+  limited: readonly { key: string; limit: number }[],
   limit: number,
 ) {
   return db<ClaimedExecution[]>`
     select * from pgconductor.claim_with_limits(${orchestratorId}::uuid, ${queue},
-      ${unlimitedKeys as string[]}::text[], ${limitedKeys as string[]}::text[], ${limit})`;
+      ${unlimitedKeys as string[]}::text[], ${limited.map((l) => l.key)}::text[], ${limited.map((l) => l.limit)}::int[], ${limit})`;
 }
 
 /** Wakes every worker of the queue when these (limited) tasks have work waiting: a slot was freed. */

@@ -40,6 +40,11 @@ export class TaskControls {
     return this.allOpen.limited.length > 0;
   }
 
+  /** The limits of these (limited) tasks, for claim_with_limits. */
+  limitsOf(keys: readonly string[]): { key: string; limit: number }[] {
+    return keys.map((key) => ({ key, limit: this.settings.get(key)!.concurrency! }));
+  }
+
   isLimited(taskKey: string): boolean {
     return this.settings.get(taskKey)?.concurrency != null;
   }

@@ -55,6 +55,8 @@ export class Worker {
   private signalled = true;
   /** The last claim filled every slot it asked for, so more may be waiting. */
   private lastClaimFull = false;
+  /** The last claim that tried the limited tasks got none of them (see claim()). */
+  private limitedQuiet = false;
   private stopping = false;
   /** Windows, concurrency limits, batching and immediate removal of this worker's tasks. */
   private readonly controls: TaskControls;
@@ -167,8 +169,13 @@ export class Worker {
     const free = this.config.concurrency - this.reserved;
     if (free <= 0) return 0;
     const limit = Math.min(free, this.config.fetchBatchSize);
+    const external = this.signalled;
     this.signalled = false;
     const keys = this.controls.claimable();
+    // Limited tasks found with no claimable work stay so until something happens outside this
+    // claim loop (a notification, the timer, the sweep, a slot freed here): until then, re-claims
+    // skip counting their running executions.
+    const limited = this.limitedQuiet && !external ? [] : keys.limited;
     if (keys.nextOpeningAt !== null) this.candidates$.next(keys.nextOpeningAt);
     if (keys.unlimited.length === 0 && keys.limited.length === 0) {
       this.lastClaimFull = false;
@@ -180,7 +187,7 @@ export class Worker {
       claimed =
         keys.limited.length === 0
           ? await claimExecutions(this.deps.sql, this.deps.orchestratorId, this.queue, keys.unlimited, limit)
-          : await claimWithLimits(this.deps.sql, this.deps.orchestratorId, this.queue, keys.unlimited, keys.limited, limit);
+          : await claimWithLimits(this.deps.sql, this.deps.orchestratorId, this.queue, keys.unlimited, this.controls.limitsOf(limited), limit);
     } catch (error) {
       this.signalled = true; // the sweep or the next wake-up tries again
       throw error;
@@ -188,6 +195,7 @@ export class Worker {
       this.reserved -= limit - claimed.length;
     }
     this.lastClaimFull = claimed.length === limit;
+    if (limited.length > 0) this.limitedQuiet = !claimed.some((execution) => this.controls.isLimited(execution.task_key));
     for (const execution of claimed) this.taskOfExecution.set(execution.id, execution.task_key);
     for (const execution of claimed) this.claimed$.next(execution);
     if (this.lastClaimFull) this.wake$.next();
