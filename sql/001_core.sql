@@ -87,7 +87,7 @@ create function pgconductor.notify_inserted() returns trigger
 language plpgsql as $$
 begin
   perform pgconductor.notify_work(queue, min(run_at))
-  from inserted where status = 'pending' group by queue;
+  from inserted where status = 'pending' and run_at < 'infinity' group by queue;
   -- Checked first so that a bulk invoke does not collect its ids when nobody observes.
   if pgconductor.observed() then
     perform pgconductor.announce('created', (select array_agg(id) from inserted));

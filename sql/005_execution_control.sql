@@ -111,6 +111,7 @@ begin
     returning e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts,
       (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id),
       e.cancel_requested;
+  perform pgconductor.announce('started', v_ids); -- execution events (006_observability.sql)
 end $$;
 
 -- A slot of a limited task was freed: if such a task has work waiting, every worker of the queue may

@@ -3,7 +3,7 @@
  * a LISTEN reconnect) are merged and coalesced into claims of at most the free slots; claimed
  * executions run with bounded concurrency; outcomes are written in batches.
  */
-import { filter, firstValueFrom, interval, merge, mergeMap, Subject, Subscription, tap, type Observable } from "rxjs";
+import { filter, firstValueFrom, interval, merge, mergeMap, Subject, Subscription, tap, type Observable, share } from "rxjs";
 import type { Sql } from "postgres";
 import type { Logger } from "../api/logger";
 import type { Task } from "../api/task";
@@ -55,6 +55,8 @@ export class Worker {
   private signalled = true;
   /** The last claim filled every slot it asked for, so more may be waiting. */
   private lastClaimFull = false;
+  /** A wake-up for freed slots is already scheduled for the end of this turn. */
+  private wakeScheduled = false;
   /** The last claim that tried the limited tasks got none of them (see claim()). */
   private limitedQuiet = false;
   private stopping = false;
@@ -90,10 +92,13 @@ export class Worker {
     }
     const mine$ = sources.work$.pipe(filter((n) => n.queue === this.queue));
     const sweep$ = interval(this.config.pollIntervalMs);
-    const refresh$ = merge(sources.listening$, sweep$);
+    const due$ = dueTimer(this.candidates$).pipe(share());
+    // A notification names only the earliest run_at of its statement, so whenever the timer fires
+    // we look up the next one too (as after a reconnect or a sweep).
+    const refresh$ = merge(sources.listening$, sweep$, due$);
 
     // Anything that may have made work runnable now.
-    const external$ = merge(mine$.pipe(filter((n) => n.runAt <= Date.now())), dueTimer(this.candidates$), refresh$).pipe(
+    const external$ = merge(mine$.pipe(filter((n) => n.runAt <= Date.now())), refresh$).pipe(
       tap(() => (this.signalled = true)),
     );
     this.subscription.add(
@@ -234,8 +239,21 @@ export class Worker {
     } else {
       this.afterSuspend(outcome.id);
     }
-    if ((this.signalled || this.lastClaimFull) && !this.stopping) this.wake$.next();
+    if ((this.signalled || this.lastClaimFull) && !this.stopping) this.wakeAfterSettling();
     this.checkIdle();
+  }
+
+  /**
+   * Handlers that finish in the same turn free their slots together: wake once after all of them
+   * settled, so the next claim fills every free slot instead of going out for one.
+   */
+  private wakeAfterSettling(): void {
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      this.wake$.next();
+    });
   }
 
   /** A limited task's slot is free again: wake every worker of the queue; remove what goes at once. */

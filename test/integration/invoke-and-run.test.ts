@@ -152,6 +152,17 @@ test("several delayed executions each start when due, one after another, without
   await orchestrator.stop();
 });
 
+test("run_at must be a valid time; a row parked at infinity does not break the insert trigger", async () => {
+  const conductor = setup();
+  await expect(conductor.invoke({ name: "record" }, { label: "never" }, { run_at: Number.POSITIVE_INFINITY })).rejects.toThrow(
+    /Task "record": run_at is not a valid time/,
+  );
+  const [row] = await db.sql`
+    insert into pgconductor.executions (task_key, payload, run_at) values ('record', '{"label":"parked"}', 'infinity') returning id`;
+  expect(await statusOf(db.sql, row.id)).toBe("pending");
+  await db.sql`delete from pgconductor.executions where id = ${row.id}`;
+});
+
 test("cancel of a pending execution: it never runs and is recorded with the reason", async () => {
   const conductor = setup();
   const ran: string[] = [];
