@@ -1,4 +1,3 @@
-import postgres from "postgres";
 import { z } from "zod";
 import { Conductor, ConfigurationError, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -18,19 +17,16 @@ const tasks = TaskSchemas.fromSchema([
 
 let db: TestDatabase;
 const track = trackOrchestrators();
-const pools: postgres.Sql[] = [];
 beforeAll(async () => {
   db = await createTestDatabase();
 });
 afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.end({ timeout: 5 })));
   await db.drop();
 });
 
 /** A Conductor on a connection pool of its own, as a separate process would have. */
 function conductorOnOwnPool() {
-  const sql = postgres(db.url, { max: 4, onnotice: () => {} });
-  pools.push(sql);
+  const sql = db.pool(4);
   return Conductor.create({ sql, tasks, context: {}, logger: silentLogger });
 }
 

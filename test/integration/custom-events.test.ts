@@ -1,4 +1,3 @@
-import postgres from "postgres";
 import { z } from "zod";
 import {
   Conductor,
@@ -28,19 +27,16 @@ const events = EventSchemas.fromSchema([
 
 let db: TestDatabase;
 const track = trackOrchestrators();
-const pools: postgres.Sql[] = [];
 beforeAll(async () => {
   db = await createTestDatabase();
 });
 afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.end({ timeout: 5 })));
   await db.drop();
 });
 
 /** A Conductor on a pool of its own, like another process. */
 function newConductor() {
-  const sql = postgres(db.url, { max: 3, onnotice: () => {} });
-  pools.push(sql);
+  const sql = db.pool(3);
   return Conductor.create({ sql, tasks, events, context: {}, logger: silentLogger });
 }
 

@@ -9,6 +9,8 @@ import { withDatabase } from "../../src/dev/local-postgres";
 export interface TestDatabase {
   url: string;
   sql: Sql;
+  /** Another connection pool on the database, as a separate process would have; ended by drop(). */
+  pool(max?: number): Sql;
   /** Ends every connection this helper opened and drops the database. */
   drop(): Promise<void>;
 }
@@ -21,10 +23,17 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.unsafe(`create database ${name}`);
   const url = withDatabase(serverUrl, name);
   const sql = postgres(url, { onnotice: () => {} });
+  const extraPools: Sql[] = [];
   return {
     url,
     sql,
+    pool(max = 4) {
+      const pool = postgres(url, { max, onnotice: () => {} });
+      extraPools.push(pool);
+      return pool;
+    },
     async drop() {
+      await Promise.all(extraPools.map((pool) => pool.end({ timeout: 5 })));
       await sql.end({ timeout: 5 });
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end({ timeout: 5 });
