@@ -17,8 +17,10 @@ export interface MigrationOutcome {
  */
 export async function migrate(sql: Sql, migrations: Migration[] = loadMigrations(), options: { stopOlder?: StopOlderOptions } = {}): Promise<MigrationOutcome> {
   const latest = migrations.at(-1)?.version ?? 0;
-  const installed = await installedVersion(sql);
-  if (installed >= latest) return { applied: [], version: latest };
+  const applied = await appliedVersions(sql);
+  // Every known migration is there (a newer schema from a newer release is fine too).
+  if (migrations.every((migration) => applied.has(migration.version))) return { applied: [], version: latest };
+  const installed = Math.max(0, ...applied);
   const breaking = migrations.filter((migration) => migration.breaking && migration.version > installed);
   if (installed > 0 && breaking.length > 0) {
     await stopOlderOrchestrators(sql, Math.max(...breaking.map((migration) => migration.version)), options.stopOlder);
@@ -48,11 +50,9 @@ export async function migrate(sql: Sql, migrations: Migration[] = loadMigrations
   }) as Promise<MigrationOutcome>;
 }
 
-/** The newest applied migration, 0 when nothing is installed. */
-export async function installedVersion(sql: Sql): Promise<number> {
-  const [row] = await sql<{ version: number | null }[]>`
-    select case when to_regclass('pgconductor.migrations') is null then 0 end as version`;
-  if (row.version === 0) return 0;
-  const [latest] = await sql<{ version: number | null }[]>`select max(version) as version from pgconductor.migrations`;
-  return latest.version ?? 0;
+async function appliedVersions(sql: Sql): Promise<Set<number>> {
+  const [row] = await sql<{ installed: boolean }[]>`select to_regclass('pgconductor.migrations') is not null as installed`;
+  if (!row.installed) return new Set();
+  const rows = await sql<{ version: number }[]>`select version from pgconductor.migrations`;
+  return new Set(rows.map((r) => r.version));
 }

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 export interface Migration {
   version: number;
   name: string;
-  /** A breaking migration asks older orchestrators to stop before it is applied. */
+  /** A breaking migration (first line `-- breaking`) asks older orchestrators to stop before it is applied. */
   breaking: boolean;
   text: string;
 }
@@ -18,7 +18,7 @@ export function loadMigrations(directory = findSqlDirectory()): Migration[] {
     .filter((entry): entry is { file: string; match: RegExpExecArray } => entry.match !== null)
     .map(({ file, match }) => {
       const text = readFileSync(join(directory, file), "utf8");
-      return { version: Number(match[1]), name: match[2], breaking: /^--\s*breaking\b/m.test(text), text };
+      return { version: Number(match[1]), name: match[2], breaking: /^--\s*breaking\b/.test(text), text };
     })
     .sort((a, b) => a.version - b.version);
 }
