@@ -7,7 +7,7 @@ import { ConfigurationError, UnknownTaskError } from "./errors";
 import { createConsoleLogger, type Logger } from "./logger";
 import type { Task, TaskHandler, TaskOptions, TaskReference, Trigger } from "./task";
 import { validateWith } from "./validate";
-import { cancelExecution, invokeExecutions, type NewExecution } from "../db/queries";
+import { cancelExecution, findUnfinishedByDedupeKey, invokeExecutions, type NewExecution } from "../db/queries";
 import type { Observable } from "rxjs";
 import { Observability, type ExecutionInfo } from "./observability";
 import type { ExecutionEvent, ObserveFilter } from "./execution-event";
@@ -245,10 +245,23 @@ export class Conductor<
     return withConfigurationErrors(() => removeSchedule(options.sql ?? this.sql, ref.name, scheduleName));
   }
 
-  /** Cancels an execution: a pending one never runs, a running one stops at its next step or checkpoint. */
-  async cancel(executionId: string, options: { reason?: string } = {}): Promise<boolean> {
+  /**
+   * Cancels an execution: a pending one never runs, a running one stops at its next step or checkpoint.
+   * `cancel({ name, queue? }, dedupeKey)` cancels the unfinished execution invoked with that key.
+   * False when there is nothing unfinished to cancel.
+   */
+  cancel(executionId: string, options?: { reason?: string }): Promise<boolean>;
+  cancel<K extends keyof Tasks & string>(ref: TaskReference<K>, dedupeKey: string, options?: { reason?: string }): Promise<boolean>;
+  async cancel(target: string | TaskReference, second?: string | { reason?: string }, third?: { reason?: string }): Promise<boolean> {
     await this.ensureInstalled();
-    return cancelExecution(this.sql, executionId, options.reason ?? null);
+    if (typeof target === "string") return cancelExecution(this.sql, target, (second as { reason?: string } | undefined)?.reason ?? null);
+    this.assertKnownTask(target?.name);
+    if (typeof second !== "string" || second.length === 0) {
+      throw new ConfigurationError(`cancel("${target.name}"): a dedupe key (non-empty string) is required after the task reference`);
+    }
+    const queue = target.queue ?? this.tasks.get(target.name)?.queue ?? "default";
+    const id = await findUnfinishedByDedupeKey(this.sql, target.name, queue, second);
+    return id === null ? false : cancelExecution(this.sql, id, third?.reason ?? null);
   }
 
   /**

@@ -96,6 +96,13 @@ export async function invokeChild(
   return row;
 }
 
+export async function findUnfinishedByDedupeKey(db: Db, taskKey: string, queue: string, dedupeKey: string): Promise<string | null> {
+  const [row] = await db<{ id: string }[]>`
+    select id from pgconductor.executions
+    where task_key = ${taskKey} and queue = ${queue} and dedupe_key = ${dedupeKey} and status in ('pending', 'running')`;
+  return row?.id ?? null;
+}
+
 export async function cancelExecution(db: Db, id: string, reason: string | null): Promise<boolean> {
   const [row] = await db<{ cancelled: boolean }[]>`select pgconductor.cancel(${id}::uuid, ${reason}) as cancelled`;
   return row.cancelled;

@@ -180,6 +180,17 @@ test("cancel of a pending execution: it never runs and is recorded with the reas
   expect(row.cancel_reason).toBe("changed my mind");
 });
 
+test("cancel by task and dedupe key cancels the unfinished execution with that key", async () => {
+  const conductor = setup();
+  const id = await conductor.invoke({ name: "record" }, { label: "keyed" }, { dedupe_key: "order-7" });
+  await expect(conductor.cancel({ name: "record" }, "order-8")).resolves.toBe(false);
+  await expect(conductor.cancel({ name: "record" }, "order-7", { reason: "order withdrawn" })).resolves.toBe(true);
+  const row = await executionRow(db.sql, id);
+  expect([row.status, row.cancel_reason]).toEqual(["cancelled", "order withdrawn"]);
+  await expect(conductor.cancel({ name: "record" }, "order-7")).resolves.toBe(false);
+  await expect(conductor.cancel({ name: "record" }, "" as string)).rejects.toThrow(/a dedupe key/);
+});
+
 test("a failed attempt retries after 15 s, then succeeds", async () => {
   const conductor = setup();
   let calls = 0;
