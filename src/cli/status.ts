@@ -33,7 +33,10 @@ export async function statusReport(sql: Sql): Promise<string> {
   const slots = await sql<{ slot_name: string; active: boolean; lag: number | null }[]>`
     select slot_name, active,
       pg_wal_lsn_diff(pg_current_wal_lsn(), coalesce(confirmed_flush_lsn, restart_lsn))::float8 as lag
-    from pg_replication_slots where slot_name like 'pgconductor%' order by slot_name`;
+    from pg_replication_slots
+    -- slots are server-wide; only this database's concern it
+    where slot_name like 'pgconductor%' and database = current_database()
+    order by slot_name`;
 
   const sections = [
     "Queues",
