@@ -50,6 +50,30 @@ test("an orchestrator killed with SIGKILL after step two: another finishes the w
   }
 });
 
+test("SIGTERM stops an orchestrator gracefully: the running step finishes, the rest is released and finished elsewhere", async () => {
+  const { child } = await startFixture("crashing-orchestrator.ts", { FIXTURE_DATABASE_URL: db.url, SLOW_STEP: "3", HANDLE_SIGNALS: "1" });
+  const conductor = Conductor.create({ sql: db.sql, tasks: crashTasks, logger: silentLogger });
+  try {
+    const id = await conductor.invoke({ name: "four-steps" }, {});
+    await eventually(async () => (await db.sql`select 1 from side_effects where execution_id = ${id} and name = 'step-2'`).length === 1, {
+      what: "step two",
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill("SIGTERM");
+    await expect(exited).resolves.toBe(0);
+    const released = await db.sql`select status, attempts from pgconductor.executions where id = ${id}`;
+    expect(released[0]).toEqual({ status: "pending", attempts: 0 });
+    expect((await db.sql`select count(*)::int as n from pgconductor.orchestrators`)[0].n).toBe(0);
+
+    const survivor = track(Orchestrator.create({ conductor, tasks: [createFourStepTask(conductor, db.sql, null)], handleSignals: false }));
+    await survivor.drain();
+    const steps = await db.sql<{ name: string }[]>`select name from side_effects where execution_id = ${id} order by at`;
+    expect(steps.map((s) => s.name)).toEqual(["step-1", "step-2", "step-3", "step-4"]);
+  } finally {
+    await killHard(child);
+  }
+});
+
 test("the LISTEN connection terminated by the server: work invoked afterwards still runs, and the listener comes back", async () => {
   const conductor = Conductor.create({ sql: db.sql, tasks: crashTasks, logger: process.env.TEST_LOG ? createConsoleLogger("debug") : silentLogger });
   const task = createFourStepTask(conductor, db.sql, null);
