@@ -228,6 +228,7 @@ declare
   v_steps bigint;
   v_gates bigint;
   v_orchestrators bigint;
+  v_events bigint;
   -- The column defaults of pgconductor.tasks, for executions of tasks no orchestrator has registered.
   v_default_complete interval := interval '7 days';
   v_default_fail interval := interval '30 days';
@@ -277,11 +278,15 @@ begin
   delete from pgconductor.orchestrators
   where last_heartbeat_at < p_now - make_interval(secs => p_lease_ms / 1000.0);
   get diagnostics v_orchestrators = row_count;
+
+  -- Emitted events are a record only (their executions carry the payload): kept as long as failures.
+  delete from pgconductor.events where created_at < p_now - v_default_fail;
+  get diagnostics v_events = row_count;
   perform pgconductor.recover_expired(p_lease_ms);
 
   insert into pgconductor.maintenance_runs (last_run_at) values (p_now)
   on conflict (id) do update set last_run_at = excluded.last_run_at;
 
   return jsonb_build_object('completed', v_completed, 'failed', v_failed, 'steps', v_steps,
-    'gates', v_gates, 'orchestrators', v_orchestrators);
+    'gates', v_gates, 'orchestrators', v_orchestrators, 'events', v_events);
 end $$;

@@ -76,6 +76,8 @@ export interface MaintenanceReport {
   steps: number;
   gates: number;
   orchestrators: number;
+  /** Emitted events older than 30 days. */
+  events: number;
 }
 
 export async function runMaintenanceSql(db: Db, leaseMs: number, now?: Date): Promise<MaintenanceReport> {

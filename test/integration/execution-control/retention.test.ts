@@ -71,8 +71,14 @@ test("maintenance removes exactly the finished executions past their task's rete
   const dead = randomUUID();
   await db.sql`insert into pgconductor.orchestrators (id, hostname, pid, schema_version, last_heartbeat_at) values (${dead}, 'gone', 1, 1, now() - interval '2 hours')`;
 
+  // Emitted events are kept 30 days.
+  const [oldEvent] = await db.sql`insert into pgconductor.events (name, created_at) values ('signup', now() - interval '31 days') returning id`;
+  const [newEvent] = await db.sql`insert into pgconductor.events (name, created_at) values ('signup', now() - interval '29 days') returning id`;
+
   const report = await orchestrator.runMaintenance();
-  expect(report).toMatchObject({ completed: 2, failed: 3, orchestrators: 1 });
+  expect(report).toMatchObject({ completed: 2, failed: 3, orchestrators: 1, events: 1 });
+  expect((await db.sql`select id from pgconductor.events`).map((row) => row.id)).toEqual([newEvent.id]);
+  void oldEvent;
   const left = new Set((await db.sql`select id from pgconductor.executions`).map((row) => row.id));
   expect(doomed.filter((id) => left.has(id))).toEqual([]);
   expect(kept.filter((id) => !left.has(id))).toEqual([]);
