@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { filter, map, Subscription, type Observable } from "rxjs";
+import { filter, map, Subscription, type Observable, firstValueFrom, race, merge, timer } from "rxjs";
 import type { Conductor, WorkerDefinition } from "./conductor";
 import { ConfigurationError } from "./errors";
 import { taggedLogger } from "./logger";
@@ -130,7 +130,8 @@ export class Orchestrator {
       const taskKeys = this.workers.flatMap((worker) => worker.claimableTaskKeys());
       const idle = this.workers.every((worker) => worker.isIdle());
       if (idle && !(await hasOutstandingWork(this.conductor.sql, queues, taskKeys)) && this.workers.every((w) => w.isIdle())) break;
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      // Look again when a worker runs dry, or after a while for work other orchestrators hold.
+      await firstValueFrom(race(merge(...this.workers.map((worker) => worker.idle)), timer(250)), { defaultValue: undefined });
     }
     await this.stop();
   }
