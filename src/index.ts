@@ -17,3 +17,4 @@ export type { ExecutionEvent, ExecutionEventKind, ObserveFilter } from "./api/ex
 export type { ExecutionInfo } from "./api/observability";
 export type { ResultOptions } from "./api/results";
 export { ExecutionFailedError, ExecutionCancelledError, ExecutionNotFoundError, ResultTimeoutError } from "./api/execution-errors";
+export { Interruption, isInterruption } from "./runtime/interruptions";
