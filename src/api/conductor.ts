@@ -15,6 +15,7 @@ import type { ResultOptions } from "./results";
 import { migrate } from "../db/migrator";
 import { resolveWorkerConfig, type WorkerConfig } from "../runtime/worker-config";
 import { validateTriggers } from "./triggers";
+import { isBatchInvoke, writeOncePerDedupeKey } from "./invoke-batch";
 import { resolveTaskSettings } from "./task-settings";
 import { invokeWithGates, resolveGate } from "./invoke-gates";
 import type { BatchTaskContext } from "../runtime/batch-runner";
@@ -161,12 +162,12 @@ export class Conductor<
   invoke<K extends keyof Tasks & string>(ref: TaskReference<K>, items: InvokeItem<Tasks[K]["payload"]>[], options?: TransactionOptions): Promise<string[]>;
   invoke<K extends keyof Tasks & string>(ref: TaskReference<K>, payload: Tasks[K]["payload"], options?: InvokeOptions & TransactionOptions): Promise<string>;
   async invoke(ref: TaskReference, payloadOrItems: unknown, options: InvokeOptions & TransactionOptions = {}): Promise<string | string[]> {
-    const batch = isBatch(payloadOrItems);
+    const batch = isBatchInvoke<InvokeItem<unknown>>(payloadOrItems);
     const items: InvokeItem<unknown>[] = batch ? payloadOrItems : [{ ...options, payload: payloadOrItems }];
     const rows: NewExecution[] = [];
     for (const item of items) rows.push(await this.prepareInvoke(ref, item.payload, item));
     await this.ensureInstalled();
-    const invokePlain = async (db: Sql, plain: NewExecution[]) => mapDuplicates(plain, await invokeExecutions(db, dedupeWithinBatch(plain)));
+    const invokePlain = (db: Sql, plain: NewExecution[]) => writeOncePerDedupeKey(plain, (unique) => invokeExecutions(db, unique));
     const db = joinable(options.sql ?? this.sql);
     const resolved = rows.some((row) => row.gate) ? await invokeWithGates(db, rows, invokePlain) : await invokePlain(db, rows);
     return batch ? resolved : resolved[0];
@@ -316,35 +317,6 @@ export class Conductor<
     const definitions = this.taskSchemas.definitions;
     if (definitions && !definitions.has(name)) throw new UnknownTaskError(name, [...definitions.keys()]);
   }
-}
-
-/** An array whose every element is `{ payload, ...options }` is a batch invoke. */
-function isBatch(value: unknown): value is InvokeItem<unknown>[] {
-  return Array.isArray(value) && value.length > 0 && value.every((item) => item !== null && typeof item === "object" && "payload" in item);
-}
-
-/** Within one batch, a repeated dedupe key is sent once (one statement cannot upsert a row twice). */
-function dedupeWithinBatch(rows: NewExecution[]): NewExecution[] {
-  const seen = new Set<string>();
-  return rows.filter((row) => {
-    if (!row.dedupeKey) return true;
-    const key = `${row.taskKey}\u0000${row.queue}\u0000${row.dedupeKey}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-function mapDuplicates(rows: NewExecution[], ids: string[]): string[] {
-  const byKey = new Map<string, string>();
-  let next = 0;
-  return rows.map((row) => {
-    const key = row.dedupeKey ? `${row.taskKey}\u0000${row.queue}\u0000${row.dedupeKey}` : null;
-    if (key && byKey.has(key)) return byKey.get(key)!;
-    const id = ids[next++];
-    if (key) byKey.set(key, id);
-    return id;
-  });
 }
 
 /** The schedule functions reject a misuse (e.g. unscheduling a static trigger) with SQLSTATE 22023. */
