@@ -96,7 +96,9 @@ export class Conductor<
       throw new ConfigurationError("Conductor.create: `tasks` must be TaskSchemas.fromSchema([...]) or TaskSchemas.fromTypes<[...]>()");
     }
     this.ownsSql = !options.sql;
-    this.sql = options.sql ?? postgres(options.connectionString!, { onnotice: () => {} });
+    // postgres.js shares one reconnect backoff (up to 20 s) between the pool and the LISTEN connection;
+    // capped at 2 s so a restarted server is listened to again quickly.
+    this.sql = options.sql ?? postgres(options.connectionString!, { onnotice: () => {}, backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 2) });
     this.logger = options.logger ?? createConsoleLogger();
     this.context = (options.context ?? {}) as Context;
     this.taskSchemas = options.tasks;
