@@ -229,41 +229,33 @@ declare
   v_gates bigint;
   v_orchestrators bigint;
   v_events bigint;
+  v_n_failed bigint;
   -- The column defaults of pgconductor.tasks, for executions of tasks no orchestrator has registered.
   v_default_complete interval := interval '7 days';
   v_default_fail interval := interval '30 days';
 begin
+  -- Finished executions past their task's retention (removeOnComplete for completed ones,
+  -- removeOnFail for failed and cancelled ones; null = keep forever), in chunks.
   loop
     with doomed as (
-      select e.id from pgconductor.executions e
+      select e.id, e.status from pgconductor.executions e
       left join pgconductor.tasks t on t.key = e.task_key
-      where e.status = 'completed'
-        and e.finished_at <= p_now - case when t.key is null then v_default_complete else t.remove_on_complete end
+      where e.status in ('completed', 'failed', 'cancelled')
+        and e.finished_at <= p_now - case
+          when e.status = 'completed' then case when t.key is null then v_default_complete else t.remove_on_complete end
+          else case when t.key is null then v_default_fail else t.remove_on_fail end end
         -- A parent still waiting for a child would get the child's result written to a missing row.
         and not exists (select 1 from pgconductor.executions c
                         where c.parent_id = e.id and c.status in ('pending', 'running'))
       limit 5000
+    ), deleted as (
+      delete from pgconductor.executions e using doomed where e.id = doomed.id returning doomed.status
     )
-    delete from pgconductor.executions e using doomed where e.id = doomed.id;
-    get diagnostics v_n = row_count;
+    select count(*) filter (where status = 'completed'), count(*) filter (where status <> 'completed')
+      into v_n, v_n_failed from deleted;
     v_completed := v_completed + v_n;
-    exit when v_n < 5000;
-  end loop;
-  loop
-    with doomed as (
-      select e.id from pgconductor.executions e
-      left join pgconductor.tasks t on t.key = e.task_key
-      where e.status in ('failed', 'cancelled')
-        and e.finished_at <= p_now - case when t.key is null then v_default_fail else t.remove_on_fail end
-        -- A parent still waiting for a child would get the child's result written to a missing row.
-        and not exists (select 1 from pgconductor.executions c
-                        where c.parent_id = e.id and c.status in ('pending', 'running'))
-      limit 5000
-    )
-    delete from pgconductor.executions e using doomed where e.id = doomed.id;
-    get diagnostics v_n = row_count;
-    v_failed := v_failed + v_n;
-    exit when v_n < 5000;
+    v_failed := v_failed + v_n_failed;
+    exit when v_n + v_n_failed < 5000;
   end loop;
 
   delete from pgconductor.steps s
