@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Conductor, ConfigurationError, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { useTestDatabase } from "../support/database";
 import { eventually, hour, trackOrchestrators } from "../support/helpers";
 import { silentLogger } from "../../src/api/logger";
 
@@ -15,14 +15,8 @@ const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "broken" }),
 ]);
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
 
 /** A Conductor on a connection pool of its own, as a separate process would have. */
 function conductorOnOwnPool() {

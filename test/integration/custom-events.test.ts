@@ -10,7 +10,7 @@ import {
   defineEvent,
   defineTask,
 } from "pgconductor-js";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { useTestDatabase } from "../support/database";
 import { hour, trackOrchestrators } from "../support/helpers";
 import { silentLogger } from "../../src/api/logger";
 
@@ -25,14 +25,8 @@ const events = EventSchemas.fromSchema([
   defineEvent({ name: "order.paid", payload: z.object({ orderId: z.string() }) }),
 ]);
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
 
 /** A Conductor on a pool of its own, like another process. */
 function newConductor() {

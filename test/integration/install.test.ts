@@ -2,14 +2,10 @@ import postgres from "postgres";
 import { Conductor, TaskSchemas, defineTask, ConfigurationError } from "pgconductor-js";
 import { silentLogger } from "../../src/api/logger";
 import { loadMigrations } from "../../src/db/sql-files";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { createTestDatabase, useTestDatabase } from "../support/database";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "noop" })]);
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db.drop());
+const db = useTestDatabase();
 
 test("ten concurrent ensureInstalled calls from separate pools on an empty database install the schema once", async () => {
   const pools = Array.from({ length: 10 }, () => postgres(db.url, { max: 1, onnotice: () => {} }));

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask, ValidationError, UnknownTaskError } from "pgconductor-js";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { useTestDatabase } from "../support/database";
 import { deferred, eventually, executionRow, hour, makeDueNow, statusOf, trackOrchestrators } from "../support/helpers";
 import { silentLogger } from "../../src/api/logger";
 
@@ -10,14 +10,8 @@ const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "flaky", payload: z.object({ failTimes: z.number() }) }),
 ]);
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
 
 function setup() {
   const conductor = Conductor.create({ sql: db.sql, tasks, context: {}, logger: silentLogger });

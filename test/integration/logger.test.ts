@@ -1,14 +1,10 @@
 import { Conductor, Orchestrator, TaskSchemas, defineTask, type Logger } from "pgconductor-js";
 import { createConsoleLogger } from "../../src/api/logger";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { useTestDatabase } from "../support/database";
 import { trackOrchestrators } from "../support/helpers";
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db.drop());
 
 test("a custom logger receives ctx.logger lines tagged with task, execution id and queue", async () => {
   const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];

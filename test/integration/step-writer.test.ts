@@ -1,13 +1,9 @@
 import { Conductor, TaskSchemas, defineTask } from "pgconductor-js";
 import { silentLogger } from "../../src/api/logger";
 import { StepWriter } from "../../src/runtime/step-writer";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { useTestDatabase } from "../support/database";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db.drop());
+const db = useTestDatabase();
 
 test("steps saved together are all stored; a step of a deleted execution does not fail the others", async () => {
   const conductor = Conductor.create({ sql: db.sql, tasks: TaskSchemas.fromSchema([defineTask({ name: "t" })]), logger: silentLogger });

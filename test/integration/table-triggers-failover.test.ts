@@ -1,20 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { useTestDatabase } from "../support/database";
 import { eventually, hour, trackOrchestrators } from "../support/helpers";
 import { silentLogger } from "../../src/api/logger";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "row-seen" })]);
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
 
 /** An orchestrator with its own Conductor running "row-seen" for inserts into `table`. */
 function orchestratorFor(table: string) {

@@ -40,3 +40,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/**
+ * The usual setup of a test file: a database of its own, created before the first test and dropped
+ * after the last. The returned object is filled in by `beforeAll`, so use it inside tests and hooks.
+ */
+export function useTestDatabase(): TestDatabase {
+  const database = {} as TestDatabase;
+  beforeAll(async () => {
+    Object.assign(database, await createTestDatabase());
+  });
+  afterAll(async () => {
+    await database.drop?.();
+  });
+  return database;
+}

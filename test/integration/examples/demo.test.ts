@@ -1,11 +1,7 @@
 import { runDemo } from "../../../examples/demo";
-import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { useTestDatabase } from "../../support/database";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db.drop());
+const db = useTestDatabase();
 
 test("the demo runs every workflow, retries the failing receipt once, and audits every inserted order", async () => {
   const lines: string[] = [];

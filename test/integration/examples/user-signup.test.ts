@@ -1,15 +1,9 @@
 import { startUserSignup, type WelcomeEmail } from "../../../examples/user-signup";
-import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { useTestDatabase } from "../../support/database";
 import { eventually } from "../../support/helpers";
 import { silentLogger } from "../../../src/api/logger";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
+const db = useTestDatabase();
 
 test("the user-signup example sends one welcome email per opted-in user inserted", async () => {
   const sent: WelcomeEmail[] = [];

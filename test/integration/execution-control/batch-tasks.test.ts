@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
-import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { useTestDatabase } from "../../support/database";
 import { eventually, hour, trackOrchestrators } from "../../support/helpers";
 import { silentLogger } from "../../../src/api/logger";
 
@@ -8,14 +8,8 @@ const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "square", payload: z.object({ n: z.number() }), returns: z.number() }),
 ]);
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
 afterEach(async () => {
   await db.sql`delete from pgconductor.executions`;
 });

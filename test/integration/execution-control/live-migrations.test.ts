@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
-import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { useTestDatabase } from "../../support/database";
 import { deferred, eventually, hour, trackOrchestrators } from "../../support/helpers";
 import { silentLogger } from "../../../src/api/logger";
 import { migrate } from "../../../src/db/migrator";
@@ -8,14 +8,8 @@ import { loadMigrations, type Migration } from "../../../src/db/sql-files";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "work", payload: z.object({}) })]);
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
 
 const shipped = loadMigrations();
 const current = shipped.at(-1)!.version;

@@ -1,12 +1,8 @@
 import { main } from "../../../src/cli";
 import { migrate } from "../../../src/db/migrator";
-import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { useTestDatabase } from "../../support/database";
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db.drop());
+const db = useTestDatabase();
 
 function io() {
   const out: string[] = [];

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
-import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { useTestDatabase } from "../../support/database";
 import { eventually, hour, trackOrchestrators } from "../../support/helpers";
 import { silentLogger } from "../../../src/api/logger";
 import { MaintenanceService } from "../../../src/runtime/maintenance";
@@ -13,14 +13,8 @@ const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "instant", payload: z.object({ fail: z.boolean() }) }),
 ]);
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db.drop();
-});
 
 function setup() {
   const conductor = Conductor.create({ sql: db.sql, tasks, context: {}, logger: silentLogger });

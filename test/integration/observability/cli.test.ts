@@ -7,17 +7,13 @@ import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { silentLogger } from "../../../src/api/logger";
 import { OBSERVER_APPLICATION_NAME } from "../../../src/api/observability";
-import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { useTestDatabase } from "../../support/database";
 import { eventually, hour, statusOf, trackOrchestrators } from "../../support/helpers";
 
 const BIN = join(__dirname, "..", "..", "..", "bin", "pgconductor.js");
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db.drop());
 
 interface Run { code: number | null; stdout: string; stderr: string }
 

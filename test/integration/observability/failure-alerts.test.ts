@@ -3,15 +3,11 @@ import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { failureAlerts } from "../../../examples/failure-alerts";
 import { silentLogger } from "../../../src/api/logger";
-import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { useTestDatabase } from "../../support/database";
 import { eventually, hour, trackOrchestrators } from "../../support/helpers";
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db.drop());
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "charge", payload: z.object({ n: z.number() }) }),

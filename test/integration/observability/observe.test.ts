@@ -6,7 +6,7 @@ import {
 } from "pgconductor-js";
 import { silentLogger } from "../../../src/api/logger";
 import { OBSERVER_APPLICATION_NAME } from "../../../src/api/observability";
-import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { useTestDatabase } from "../../support/database";
 import { deferred, eventually, hour, makeDueNow, trackOrchestrators } from "../../support/helpers";
 
 const tasks = TaskSchemas.fromSchema([
@@ -16,19 +16,15 @@ const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "broken", payload: z.object({}) }),
 ]);
 
-let db: TestDatabase;
+const db = useTestDatabase();
 const track = trackOrchestrators();
 const subscriptions: Subscription[] = [];
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
 const conductors: Conductor<any, any, any>[] = [];
 afterEach(async () => {
   subscriptions.splice(0).forEach((s) => s.unsubscribe());
   // close() waits for observer connections to end and their registrations to go.
   await Promise.all(conductors.splice(0).map((conductor) => conductor.close()));
 });
-afterAll(async () => db.drop());
 
 function setup() {
   const conductor = Conductor.create({ sql: db.sql, tasks, context: {}, logger: silentLogger });
