@@ -4,7 +4,7 @@
  * for the polling interval unless the round took longer. 10.x has no `teamSize`; its smallest
  * allowed interval is 0.5 s, which is what we use.
  */
-import PgBoss from "pg-boss";
+import { PgBoss } from "pg-boss";
 import type { BenchJob, JobHandler, QueueSystem, SystemFactory } from "./system";
 
 const QUEUE = "bench";
@@ -19,7 +19,7 @@ class PgBossSystem implements QueueSystem {
   constructor(databaseUrl: string) {
     this.boss = new PgBoss({ connectionString: databaseUrl });
     // An EventEmitter "error" without a listener would end the process.
-    this.boss.on("error", (error) => (this.lastError = error));
+    this.boss.on("error", (error: unknown) => (this.lastError = error));
   }
 
   async start(handler: JobHandler): Promise<void> {
@@ -28,14 +28,14 @@ class PgBossSystem implements QueueSystem {
     await this.boss.work<BenchJob>(
       QUEUE,
       { batchSize: BATCH_SIZE, pollingIntervalSeconds: MIN_POLLING_INTERVAL_SECONDS },
-      async (jobs) => {
-        await Promise.all(jobs.map(async (job) => handler(job.data, job)));
+      async (jobs: { data: BenchJob }[]) => {
+        await Promise.all(jobs.map(async (job: { data: BenchJob }) => handler(job.data, job)));
       },
     );
   }
 
   async enqueueBatch(jobs: readonly BenchJob[]): Promise<void> {
-    await this.boss.insert(jobs.map((data) => ({ name: QUEUE, data })));
+    await this.boss.insert(QUEUE, jobs.map((data) => ({ data })));
   }
 
   async enqueueOne(job: BenchJob): Promise<void> {
@@ -45,11 +45,12 @@ class PgBossSystem implements QueueSystem {
   /** created, retry and active (completion is written after the handler, without being awaited). */
   async unfinished(): Promise<number> {
     if (this.lastError) throw this.lastError;
-    return this.boss.getQueueSize(QUEUE, { before: "completed" });
+    const stats = await this.boss.getQueueStats(QUEUE);
+    return (stats.queuedCount ?? 0) + (stats.activeCount ?? 0);
   }
 
   async stop(): Promise<void> {
-    await this.boss.stop({ graceful: true, wait: true, close: true });
+    await this.boss.stop({ graceful: true, close: true });
   }
 }
 
