@@ -1,6 +1,6 @@
 /** pgconductor-js itself: a Conductor with one invocable task and an Orchestrator with one worker. */
 import { Conductor, Orchestrator, TaskSchemas, type DefineTask } from "pgconductor-js";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 import type { BenchJob, JobHandler, QueueSystem, SystemFactory } from "./system";
 
 type BenchTasks = [DefineTask<{ name: "bench"; payload: BenchJob }>];

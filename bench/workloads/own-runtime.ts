@@ -5,7 +5,7 @@
  */
 import postgres from "postgres";
 import { Conductor, Orchestrator, TaskSchemas, type DefineTask } from "pgconductor-js";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 import type { BenchJob } from "../systems/system";
 import type { Row } from "./workload";
 

@@ -6,7 +6,7 @@
  */
 import postgres from "postgres";
 import { Conductor, Orchestrator, TaskSchemas, type DefineTask } from "pgconductor-js";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 import { dropPlumbingIfUnused, slotNameFor } from "../../src/runtime/table-changes/registry";
 import { percentile, summarize } from "../stats";
 import { delay, withTimeout } from "./batch-run";

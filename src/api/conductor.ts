@@ -1,31 +1,32 @@
 /** The Conductor: task definitions, the database connection, invoke, cancel, workers. */
 import postgres, { type Sql } from "postgres";
-import type { DatabaseSchema, DatabaseSchemaLike } from "./database-schema";
-import type { CheckTableTriggers } from "./table-types";
-import { EventSchemas, TaskSchemas, type EventTypeMap, type TaskTypeMap } from "./definitions";
-import { ConfigurationError, UnknownTaskError } from "./errors";
-import { createConsoleLogger, type Logger } from "./logger";
-import type { Task, TaskHandler, TaskOptions, TaskReference, Trigger } from "./task";
-import { validateWith } from "./validate";
+import type { DatabaseSchema, DatabaseSchemaLike } from "../model/database-schema";
+import type { CheckTableTriggers } from "../model/table-types";
+import { EventSchemas, TaskSchemas, type EventTypeMap, type TaskTypeMap } from "../model/definitions";
+import { ConfigurationError, UnknownTaskError } from "../model/errors";
+import { createConsoleLogger, type Logger } from "../model/logger";
+import type { Task, TaskHandler, TaskOptions, TaskReference, Trigger } from "../model/task";
+import { validateWith } from "../model/validate";
 import { cancelExecution, findUnfinishedByDedupeKey, invokeExecutions, type NewExecution } from "../db/queries";
 import type { Observable } from "rxjs";
 import { Observability, type ExecutionInfo } from "./observability";
-import type { ExecutionEvent, ObserveFilter } from "./execution-event";
+import type { ExecutionEvent, ObserveFilter } from "../model/execution-event";
 import type { ResultOptions } from "./results";
 import { migrate } from "../db/migrator";
-import { resolveWorkerConfig, type WorkerConfig } from "../runtime/worker-config";
-import { validateTriggers } from "./triggers";
+import { resolveWorkerConfig, type WorkerConfig } from "../model/worker-config";
+import { validateTriggers } from "../model/triggers";
 import { isBatchInvoke, writeOncePerDedupeKey } from "./invoke-batch";
-import { resolveTaskSettings } from "./task-settings";
+import { resolveTaskSettings } from "../model/task-settings";
 import { invokeWithGates, resolveGate } from "./invoke-gates";
 import type { BatchTaskContext } from "../runtime/batch-runner";
-import type { TaskEvent } from "./task";
-import { assertKnownEventTriggers, validateEvent } from "./event-validation";
-import { eventSubscriptionsOf } from "./trigger-specs";
+import type { TaskEvent } from "../model/task";
+import { assertKnownEventTriggers, validateEvent } from "../model/event-validation";
+import { eventSubscriptionsOf } from "../model/trigger-specs";
 import { emitEvent } from "../db/events";
 import { removeSchedule, upsertSchedule } from "../db/schedules";
 import { joinable, type TransactionOptions } from "../db/transaction";
-import { cronProblem, DEFAULT_TIME_ZONE, nextFireTime } from "../runtime/cron-times";
+import { cronProblem, nextFireTime } from "../model/cron-times";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_PRIORITY, DEFAULT_QUEUE, DEFAULT_TIME_ZONE } from "../model/defaults";
 
 export interface ConductorOptions<Tasks extends TaskTypeMap, Events extends EventTypeMap, Context extends object, Database = unknown> {
   sql?: Sql;
@@ -140,7 +141,7 @@ export class Conductor<
     const name = taskRef?.name;
     this.assertKnownTask(name);
     if (typeof handler !== "function") throw new ConfigurationError(`createTask "${name}": the handler must be a function`);
-    const maxAttempts = taskRef.maxAttempts ?? 3;
+    const maxAttempts = taskRef.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new ConfigurationError(`createTask "${name}": maxAttempts must be a positive integer (got ${taskRef.maxAttempts})`);
     }
@@ -150,7 +151,7 @@ export class Conductor<
     resolveTaskSettings(taskRef);
     const task: Task = {
       name,
-      queue: taskRef.queue ?? "default",
+      queue: taskRef.queue ?? DEFAULT_QUEUE,
       maxAttempts,
       options: taskRef,
       triggers: triggerList,
@@ -189,10 +190,10 @@ export class Conductor<
     const gate = resolveGate(name, options);
     return {
       taskKey: name,
-      queue: ref.queue ?? this.tasks.get(name)?.queue ?? "default",
+      queue: ref.queue ?? this.tasks.get(name)?.queue ?? DEFAULT_QUEUE,
       payload: value,
       dedupeKey: options.dedupe_key ?? null,
-      priority: options.priority ?? 0,
+      priority: options.priority ?? DEFAULT_PRIORITY,
       runAt,
       gate,
     };
@@ -231,7 +232,7 @@ export class Conductor<
     return withConfigurationErrors(() =>
       upsertSchedule(options.sql ?? this.sql, {
         taskKey: name,
-        queue: ref.queue ?? this.tasks.get(name)?.queue ?? "default",
+        queue: ref.queue ?? this.tasks.get(name)?.queue ?? DEFAULT_QUEUE,
         name: scheduleName,
         cron: schedule.cron,
         tz,
@@ -262,7 +263,7 @@ export class Conductor<
     if (typeof second !== "string" || second.length === 0) {
       throw new ConfigurationError(`cancel("${target.name}"): a dedupe key (non-empty string) is required after the task reference`);
     }
-    const queue = target.queue ?? this.tasks.get(target.name)?.queue ?? "default";
+    const queue = target.queue ?? this.tasks.get(target.name)?.queue ?? DEFAULT_QUEUE;
     const id = await findUnfinishedByDedupeKey(this.sql, target.name, queue, second);
     return id === null ? false : cancelExecution(this.sql, id, third?.reason ?? null);
   }

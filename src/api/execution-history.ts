@@ -6,7 +6,7 @@
  * (`completed`, `failed` or `cancelled`). Attempts in between are not stored and cannot be replayed.
  */
 import type { HistoryRow } from "../db/observability";
-import type { ExecutionEvent } from "./execution-event";
+import type { ExecutionEvent } from "../model/execution-event";
 
 export function historyEvents(row: HistoryRow): ExecutionEvent[] {
   const base = { executionId: row.id, task: row.task_key, queue: row.queue, replayed: true };

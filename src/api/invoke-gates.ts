@@ -2,7 +2,7 @@
  * Throttle and debounce on invoke. Both key on task, queue and dedupe_key (task-wide without one) and
  * are kept in pgconductor.invoke_gates, so they hold across every process that invokes.
  */
-import { ConfigurationError } from "./errors";
+import { ConfigurationError } from "../model/errors";
 import type { Sql } from "postgres";
 import type { NewExecution } from "../db/queries";
 import { invokeGated } from "../db/execution-control";

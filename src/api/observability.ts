@@ -4,11 +4,11 @@
  */
 import postgres, { type Sql } from "postgres";
 import type { Observable } from "rxjs";
-import type { Logger } from "./logger";
-import { ConfigurationError } from "./errors";
+import type { Logger } from "../model/logger";
+import { ConfigurationError } from "../model/errors";
 import { readExecution, type ExecutionRow } from "../db/observability";
 import { ObserverHub } from "../streams/observer-hub";
-import type { ExecutionEvent, ObserveFilter } from "./execution-event";
+import type { ExecutionEvent, ObserveFilter } from "../model/execution-event";
 import { observeExecutions } from "./observe";
 import { waitForResult, type ResultOptions } from "./results";
 

@@ -3,15 +3,15 @@
  * where the notification left details out, optionally preceded by history rebuilt from the tables.
  */
 import { concatMap, defer, EMPTY, from, mergeMap, type Observable } from "rxjs";
+import { DEFAULT_HISTORY_LIMIT, DEFAULT_HISTORY_WINDOW_MS } from "../model/defaults";
 import type { Sql } from "postgres";
-import { ConfigurationError } from "./errors";
+import { ConfigurationError } from "../model/errors";
 import { readDetails, readHistory } from "../db/observability";
-import type { WireEvent } from "../streams/execution-events";
+import type { WireEvent } from "../model/channels";
 import type { HubMessage } from "../streams/observer-hub";
-import type { ExecutionEvent, ObserveFilter } from "./execution-event";
+import type { ExecutionEvent, ObserveFilter } from "../model/execution-event";
 import { eventKey, historyEvents } from "./execution-history";
 
-const HOUR = 60 * 60 * 1000;
 const KINDS: readonly string[] = ["created", "started", "completed", "failed", "retrying", "released", "cancelled"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -112,8 +112,8 @@ async function completeEvents(sql: Sql, wire: WireEvent[]): Promise<ExecutionEve
 async function replay(sql: Sql, filter: CompiledFilter, history: NonNullable<ObserveFilter["history"]>): Promise<ExecutionEvent[]> {
   const options = typeof history === "object" ? history : {};
   const rows = await readHistory(sql, {
-    since: options.since ?? new Date(Date.now() - HOUR),
-    limit: options.limit ?? 1000,
+    since: options.since ?? new Date(Date.now() - DEFAULT_HISTORY_WINDOW_MS),
+    limit: options.limit ?? DEFAULT_HISTORY_LIMIT,
     tasks: filter.tasks ? [...filter.tasks] : null,
     queues: filter.queues ? [...filter.queues] : null,
     ids: filter.ids ? [...filter.ids] : null,

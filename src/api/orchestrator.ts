@@ -7,20 +7,22 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { filter, map, Subscription, type Observable, firstValueFrom, race, merge, timer } from "rxjs";
 import type { Conductor, WorkerDefinition } from "./conductor";
-import { ConfigurationError } from "./errors";
-import { taggedLogger } from "./logger";
-import type { Task } from "./task";
+import { ConfigurationError } from "../model/errors";
+import { taggedLogger } from "../model/logger";
+import type { Task } from "../model/task";
 import { loadMigrations } from "../db/sql-files";
 import { hasOutstandingWork, heartbeat, recoverExpired, registerOrchestrator, unregisterOrchestrator, upsertTasks } from "../db/queries";
-import { channel$, parseWorkNotification, type ChannelMessage } from "../streams/notifications";
+import { channel$, type ChannelMessage } from "../streams/notifications";
+import { CANCEL_CHANNEL, parseCancelNotification, parseWorkNotification, WORK_CHANNEL } from "../model/channels";
 import { createTaskContext } from "../runtime/task-context";
 import { Worker } from "../runtime/worker";
 import type { OrchestratorService } from "../runtime/service";
 import { planServices } from "../runtime/plan-services";
-import { resolveWorkerConfig, type WorkerConfig } from "../runtime/worker-config";
+import { resolveWorkerConfig, type WorkerConfig } from "../model/worker-config";
 import { configureTasks, type MaintenanceReport } from "../db/execution-control";
-import { settingsOf } from "./task-settings";
+import { settingsOf } from "../model/task-settings";
 import { runMaintenance } from "../runtime/maintenance";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS } from "../model/defaults";
 
 export interface OrchestratorOptions {
   conductor: Conductor<any, any, any>;
@@ -72,8 +74,8 @@ export class Orchestrator {
   private constructor(options: OrchestratorOptions) {
     if (!options?.conductor) throw new ConfigurationError("Orchestrator.create: `conductor` is required");
     this.conductor = options.conductor;
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 5_000;
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.handleSignals = options.handleSignals ?? true;
     this.workers = planWorkers(options).map(
       (definition) =>
@@ -98,7 +100,7 @@ export class Orchestrator {
             }),
         }),
     );
-    this.services = planServices(this.conductor, this.workers.flatMap((worker) => worker.tasks));
+    this.services = planServices();
     this.stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
   }
 
@@ -146,7 +148,7 @@ export class Orchestrator {
     await configureTasks(sql, tasks.map((task) => ({ key: task.name, settings: settingsOf(task) })));
 
     const onListenError = (error: unknown) => logger.error("LISTEN failed", { orchestrator: this.id, error });
-    const work = channel$(sql, "pgconductor_work", onListenError);
+    const work = channel$(sql, WORK_CHANNEL, onListenError);
     const work$ = work.pipe(
       filter((message): message is Extract<ChannelMessage, { type: "notification" }> => message.type === "notification"),
       map((message) => parseWorkNotification(message.payload)),
@@ -155,10 +157,10 @@ export class Orchestrator {
     const listening$: Observable<unknown> = work.pipe(filter((message) => message.type === "listening"));
     this.subscription.add(work.subscribe({ error: onListenError }));
     this.subscription.add(
-      channel$(sql, "pgconductor_cancel", onListenError).subscribe((message) => {
+      channel$(sql, CANCEL_CHANNEL, onListenError).subscribe((message) => {
         if (message.type !== "notification") return;
-        const [orchestratorId, executionId] = message.payload.split("|");
-        if (orchestratorId === this.id) this.abortExecution(executionId);
+        const cancel = parseCancelNotification(message.payload);
+        if (cancel?.orchestratorId === this.id) this.abortExecution(cancel.executionId);
       }),
     );
     for (const worker of this.workers) worker.start({ work$, listening$ });

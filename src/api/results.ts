@@ -5,10 +5,10 @@
  */
 import { concatMap, EMPTY, EmptyError, filter, firstValueFrom, from, take, throwError, timeout, type Observable } from "rxjs";
 import type { Sql } from "postgres";
-import { ConfigurationError, PgConductorError } from "./errors";
-import { ExecutionCancelledError, ExecutionFailedError, ExecutionNotFoundError, ResultTimeoutError } from "./execution-errors";
+import { ConfigurationError, PgConductorError } from "../model/errors";
+import { ExecutionCancelledError, ExecutionFailedError, ExecutionNotFoundError, ResultTimeoutError } from "../model/execution-errors";
 import { readDetails } from "../db/observability";
-import { isFinal, type WireEvent } from "../streams/execution-events";
+import { isFinal, type WireEvent } from "../model/channels";
 import type { HubMessage } from "../streams/observer-hub";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,6 +1,6 @@
-import { silentLogger } from "../api/logger";
+import { silentLogger } from "../model/logger";
 import { Observability } from "../api/observability";
-import type { ExecutionEvent, ExecutionEventKind } from "../api/execution-event";
+import type { ExecutionEvent, ExecutionEventKind } from "../model/execution-event";
 import { assertInstalled, connect, databaseUrl, NOT_INSTALLED, type Command } from "./command";
 
 export const watchCommand: Command = {

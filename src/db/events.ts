@@ -1,13 +1,8 @@
 /** Typed calls of the custom-event functions in sql/003_cron_and_events.sql. */
 import type { Db } from "./queries";
+import type { EventSubscription } from "../model/trigger-specs";
 
-export interface EventSubscription {
-  event: string;
-  taskKey: string;
-  queue: string;
-  /** Payload keys kept; null keeps the whole payload. */
-  fields: readonly string[] | null;
-}
+export type { EventSubscription };
 
 const fieldList = (fields: readonly string[] | null) => (fields === null ? null : fields.join(","));
 

@@ -1,6 +1,6 @@
 /** Typed calls of the execution-control functions in sql/005_execution_control.sql. */
 import type { Db, ClaimedExecution } from "./queries";
-import type { TaskSettings } from "../api/task-settings";
+import type { TaskSettings } from "../model/task-settings";
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 const clock = (minutes: number) => `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;

@@ -2,7 +2,7 @@ import type { Sql } from "postgres";
 import { loadMigrations, type Migration } from "./sql-files";
 import { stopOlderOrchestrators, type StopOlderOptions } from "./stop-older-orchestrators";
 
-const MIGRATION_LOCK = 7_114_650_001; // pg_advisory_xact_lock key reserved for migrations
+import { MIGRATION_LOCK } from "../model/locks";
 
 export interface MigrationOutcome {
   applied: number[];

@@ -1,13 +1,8 @@
 /** Typed calls of the cron-schedule functions in sql/003_cron_and_events.sql. */
 import type { Db } from "./queries";
+import type { StaticSchedule } from "../model/trigger-specs";
 
-export interface StaticSchedule {
-  taskKey: string;
-  queue: string;
-  name: string;
-  cron: string;
-  tz: string;
-}
+export type { StaticSchedule };
 
 export interface DueSchedule {
   task_key: string;

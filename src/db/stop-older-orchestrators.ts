@@ -4,9 +4,8 @@
  * records are gone. A record silent for `deadAfterMs` belongs to a crashed process and is removed.
  */
 import type { Sql } from "postgres";
-import { PgConductorError } from "../api/errors";
-
-export const CONTROL_CHANNEL = "pgconductor_control";
+import { PgConductorError } from "../model/errors";
+import { CONTROL_CHANNEL, stopRequestPayload } from "../model/channels";
 
 export interface StopOlderOptions {
   /** Longest wait for older orchestrators to stop (default 60 s); then the migration fails. */
@@ -24,7 +23,7 @@ export async function stopOlderOrchestrators(sql: Sql, version: number, options:
   const flagged = await sql`
     update pgconductor.orchestrators set stop_requested = true where schema_version < ${version} returning id`;
   if (flagged.length === 0) return;
-  await sql`select pg_notify(${CONTROL_CHANNEL}, ${`stop|${version}`})`;
+  await sql`select pg_notify(${CONTROL_CHANNEL}, ${stopRequestPayload(version)})`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     await sql`

@@ -4,8 +4,8 @@
  * result per event in order (or none at all), or a failure of every execution in the batch.
  */
 import { mergeMap, Subject, type Subscription } from "rxjs";
-import type { Logger } from "../api/logger";
-import type { Task } from "../api/task";
+import type { Logger } from "../model/logger";
+import type { Task } from "../model/task";
 import type { ClaimedExecution } from "../db/queries";
 import { batchWindow } from "./batch-window";
 import type { Outcome } from "./run-execution";

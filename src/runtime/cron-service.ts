@@ -8,12 +8,13 @@
  */
 import { filter, interval, map, merge, of, Subject, Subscription } from "rxjs";
 import type { Sql } from "postgres";
-import type { Logger } from "../api/logger";
-import { staticSchedulesOf } from "../api/trigger-specs";
+import type { Logger } from "../model/logger";
+import { staticSchedulesOf } from "../model/trigger-specs";
 import { advanceSchedules, earliestScheduledFire, lockDueSchedules, syncStaticSchedules, type ScheduleAdvance } from "../db/schedules";
 import { dueTimer } from "../streams/due-timer";
+import { parseScheduleNotification, SCHEDULE_CHANNEL } from "../model/channels";
 import { coalesceRuns } from "./coalesce";
-import { advanceSchedule } from "./cron-times";
+import { advanceSchedule } from "../model/cron-times";
 import type { OrchestratorService, ServiceContext } from "./service";
 
 export interface CronServiceOptions {
@@ -46,10 +47,10 @@ export class CronService implements OrchestratorService {
     await syncStaticSchedules(context.sql, taskKeys, staticSchedulesOf(context.tasks));
 
     const candidates$ = new Subject<number>();
-    const notifications = context.channel("pgconductor_schedule");
+    const notifications = context.channel(SCHEDULE_CHANNEL);
     const announced$ = notifications.pipe(
-      filter((message) => message.type === "notification"),
-      map((message) => Number(message.type === "notification" ? message.payload : NaN)),
+      map((message) => (message.type === "notification" ? parseScheduleNotification(message.payload) : null)),
+      filter((at): at is number => at !== null),
     );
     const reconnected$ = notifications.pipe(filter((message) => message.type === "listening"));
     const wake$ = merge(of(0), reconnected$, interval(this.sweepIntervalMs), dueTimer(merge(candidates$, announced$)));

@@ -4,7 +4,7 @@
  * orchestrator, reaches them. Subscriptions stay when the orchestrator stops: events emitted while
  * nothing runs wait as pending executions.
  */
-import { eventSubscriptionsOf } from "../api/trigger-specs";
+import { eventSubscriptionsOf } from "../model/trigger-specs";
 import { syncEventSubscriptions } from "../db/events";
 import type { OrchestratorService, ServiceContext } from "./service";
 

@@ -7,8 +7,8 @@
 import type { Sql } from "postgres";
 import { lastMaintenanceAt, runMaintenanceSql, type MaintenanceReport } from "../db/execution-control";
 import type { OrchestratorService, ServiceContext } from "./service";
+import { MAINTENANCE_LOCK } from "../model/locks";
 
-const MAINTENANCE_LOCK = 7_114_650_005;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
 

@@ -1,5 +1,3 @@
-import type { Conductor } from "../api/conductor";
-import type { Task } from "../api/task";
 import type { OrchestratorService } from "./service";
 import { MaintenanceService } from "./maintenance";
 import { StopRequestListener } from "./stop-requests";
@@ -7,9 +5,7 @@ import { CronService } from "./cron-service";
 import { EventSubscriptionsService } from "./event-subscriptions-service";
 import { TableChangesService } from "./table-changes/table-changes-service";
 
-/** The background duties an orchestrator runs for these tasks. Add a duty here, in its own module. */
-export function planServices(conductor: Conductor<any, any, any>, tasks: readonly Task[]): OrchestratorService[] {
-  void conductor;
-  void tasks;
+/** The background duties an orchestrator runs. Add a duty here, in its own module. */
+export function planServices(): OrchestratorService[] {
   return [new MaintenanceService(), new StopRequestListener(), new EventSubscriptionsService(), new CronService(), new TableChangesService()];
 }

@@ -1,6 +1,6 @@
 /** One attempt of one execution: build ctx, call the handler, turn what happened into an Outcome. */
-import { ChildExecutionError, ChildTimeoutError } from "../api/errors";
-import type { Task } from "../api/task";
+import { ChildExecutionError, ChildTimeoutError } from "../model/errors";
+import type { Task } from "../model/task";
 import type { ClaimedExecution } from "../db/queries";
 import { isInterruption } from "./interruptions";
 import type { ExecutionControl } from "./task-context";

@@ -1,7 +1,7 @@
 import type { Observable } from "rxjs";
 import type { Sql } from "postgres";
-import type { Logger } from "../api/logger";
-import type { Task } from "../api/task";
+import type { Logger } from "../model/logger";
+import type { Task } from "../model/task";
 import type { ChannelMessage } from "../streams/notifications";
 
 /**

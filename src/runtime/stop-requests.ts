@@ -4,7 +4,7 @@
  */
 import type { Subscription } from "rxjs";
 import type { OrchestratorService, ServiceContext } from "./service";
-import { CONTROL_CHANNEL } from "../db/stop-older-orchestrators";
+import { CONTROL_CHANNEL, isStopRequest } from "../model/channels";
 
 export class StopRequestListener implements OrchestratorService {
   readonly name = "stop-requests";
@@ -12,7 +12,7 @@ export class StopRequestListener implements OrchestratorService {
 
   start(context: ServiceContext): void {
     this.subscription = context.channel(CONTROL_CHANNEL).subscribe((message) => {
-      if (message.type !== "notification" || !message.payload.startsWith("stop")) return;
+      if (message.type !== "notification" || !isStopRequest(message.payload)) return;
       context.sql<{ stop_requested: boolean }[]>`
         select stop_requested from pgconductor.orchestrators where id = ${context.orchestratorId}::uuid`
         .then(([row]) => {

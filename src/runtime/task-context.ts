@@ -3,9 +3,9 @@
  * `pgconductor.steps` under a prefix (`step:`, `sleep:`, `invoke:`) so their names never collide.
  */
 import type { Sql } from "postgres";
-import { ChildExecutionError, ChildTimeoutError, PgConductorError } from "../api/errors";
-import type { Logger } from "../api/logger";
-import type { TaskReference } from "../api/task";
+import { ChildExecutionError, ChildTimeoutError, PgConductorError } from "../model/errors";
+import type { Logger } from "../model/logger";
+import type { TaskReference } from "../model/task";
 import { invokeChild, sleepExecution } from "../db/queries";
 import { stepWriterFor } from "./step-writer";
 import { Interruption } from "./interruptions";

@@ -5,9 +5,9 @@
  * and which finished executions are removed at once. With none of these set, `claimable()` returns
  * the same arrays every time and the worker takes the plain claim.
  */
-import type { Task } from "../api/task";
-import { settingsOf, type TaskSettings } from "../api/task-settings";
-import { isWindowOpen, nextWindowOpening } from "./time-window";
+import type { Task } from "../model/task";
+import { settingsOf, type TaskSettings } from "../model/task-settings";
+import { isWindowOpen, nextWindowOpening } from "../model/time-window";
 
 export interface ClaimableKeys {
   unlimited: string[];

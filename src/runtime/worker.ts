@@ -5,15 +5,15 @@
  */
 import { filter, firstValueFrom, interval, merge, mergeMap, Subject, Subscription, tap, type Observable, share } from "rxjs";
 import type { Sql } from "postgres";
-import type { Logger } from "../api/logger";
-import type { Task } from "../api/task";
+import type { Logger } from "../model/logger";
+import type { Task } from "../model/task";
 import { claimExecutions, nextRunAt, type ClaimedExecution } from "../db/queries";
 import { dueTimer } from "../streams/due-timer";
 import { batchWhileBusy } from "./batch-while-busy";
 import { coalesceRuns } from "./coalesce";
 import { runExecution, type Outcome } from "./run-execution";
 import type { ExecutionControl } from "./task-context";
-import type { ResolvedWorkerConfig } from "./worker-config";
+import type { ResolvedWorkerConfig } from "../model/worker-config";
 import { writeOutcomes } from "./write-outcomes";
 import { TaskControls } from "./task-controls";
 import { BatchRunner } from "./batch-runner";

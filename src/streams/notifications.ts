@@ -35,11 +35,3 @@ export function channel$(sql: Sql, name: string, onError: (error: unknown) => vo
     };
   }).pipe(share());
 }
-
-/** `queue|epochMs` from pgconductor.notify_work. */
-export function parseWorkNotification(payload: string): { queue: string; runAt: number } | null {
-  const separator = payload.lastIndexOf("|");
-  if (separator < 0) return null;
-  const runAt = Number(payload.slice(separator + 1));
-  return Number.isFinite(runAt) ? { queue: payload.slice(0, separator), runAt } : null;
-}

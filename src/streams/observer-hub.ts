@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import { Observable, Subject } from "rxjs";
 import type { Sql } from "postgres";
 import { removeObserver, touchObserver } from "../db/observability";
-import { EVENTS_CHANNEL, parseEventPayload, type WireEvent } from "./execution-events";
+import { EVENTS_CHANNEL, parseEventPayload, type WireEvent } from "../model/channels";
 
 export type HubMessage =
   /** Listening and registered (again, after a reconnect): anything finished before now is in the tables. */

@@ -1,5 +1,5 @@
 import { Conductor, Orchestrator } from "pgconductor-js";
-import { createConsoleLogger, silentLogger } from "../../src/api/logger";
+import { createConsoleLogger, silentLogger } from "../../src/model/logger";
 import { crashTasks, createFourStepTask } from "../fixtures/crashing-orchestrator";
 import { killHard, startFixture } from "../support/child-process";
 import { createTestDatabase, type TestDatabase } from "../support/database";

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Conductor, ConfigurationError, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { useTestDatabase } from "../support/database";
 import { eventually, hour, trackOrchestrators } from "../support/helpers";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "tick" }),

@@ -12,7 +12,7 @@ import {
 } from "pgconductor-js";
 import { useTestDatabase } from "../support/database";
 import { hour, trackOrchestrators } from "../support/helpers";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "welcome" }),

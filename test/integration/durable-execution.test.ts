@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask, isInterruption } from "pgconductor-js";
-import { createConsoleLogger, silentLogger } from "../../src/api/logger";
+import { createConsoleLogger, silentLogger } from "../../src/model/logger";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { deferred, eventually, executionRow, hour, makeDueNow, statusOf, trackOrchestrators } from "../support/helpers";
 

@@ -1,6 +1,6 @@
 import postgres from "postgres";
 import { Conductor, TaskSchemas, defineTask, ConfigurationError } from "pgconductor-js";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 import { loadMigrations } from "../../src/db/sql-files";
 import { createTestDatabase, useTestDatabase } from "../support/database";
 

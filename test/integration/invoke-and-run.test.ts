@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask, ValidationError, UnknownTaskError } from "pgconductor-js";
 import { useTestDatabase } from "../support/database";
 import { deferred, eventually, executionRow, hour, makeDueNow, statusOf, trackOrchestrators } from "../support/helpers";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "greet", payload: z.object({ name: z.string() }), returns: z.object({ greeting: z.string() }) }),

@@ -1,5 +1,5 @@
 import { Conductor, Orchestrator, TaskSchemas, defineTask, type Logger } from "pgconductor-js";
-import { createConsoleLogger } from "../../src/api/logger";
+import { createConsoleLogger } from "../../src/model/logger";
 import { useTestDatabase } from "../support/database";
 import { trackOrchestrators } from "../support/helpers";
 

@@ -1,5 +1,5 @@
 import { Conductor, TaskSchemas, defineTask } from "pgconductor-js";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 import { StepWriter } from "../../src/runtime/step-writer";
 import { useTestDatabase } from "../support/database";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { useTestDatabase } from "../support/database";
 import { eventually, hour, trackOrchestrators } from "../support/helpers";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "row-seen" })]);
 

@@ -1,7 +1,7 @@
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { eventually, hour, trackOrchestrators } from "../support/helpers";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "row-seen" })]);
 

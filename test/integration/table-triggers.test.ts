@@ -2,7 +2,7 @@ import postgres from "postgres";
 import { Conductor, Orchestrator, TaskSchemas, defineTask, ConfigurationError } from "pgconductor-js";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { eventually, hour, trackOrchestrators } from "../support/helpers";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "account-created" }),

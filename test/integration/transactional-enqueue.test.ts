@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Conductor, EventSchemas, Orchestrator, TaskSchemas, defineEvent, defineTask } from "pgconductor-js";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { deferred, eventually, hour, statusOf, trackOrchestrators } from "../support/helpers";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "ship-order", payload: z.object({ orderId: z.number() }) }),

@@ -1,8 +1,8 @@
 import { Subject } from "rxjs";
 import { coalesceRuns } from "../../src/runtime/coalesce";
 import { batchWhileBusy } from "../../src/runtime/batch-while-busy";
-import { parseWorkNotification } from "../../src/streams/notifications";
-import { resolveWorkerConfig } from "../../src/runtime/worker-config";
+import { parseWorkNotification } from "../../src/model/channels";
+import { resolveWorkerConfig } from "../../src/model/worker-config";
 
 function controllablePromise() {
   let resolve!: () => void;

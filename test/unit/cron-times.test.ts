@@ -1,4 +1,4 @@
-import { advanceSchedule, cronProblem, missedTicks, nextFireTime } from "../../src/runtime/cron-times";
+import { advanceSchedule, cronProblem, missedTicks, nextFireTime } from "../../src/model/cron-times";
 
 const at = (iso: string) => new Date(iso);
 

@@ -1,4 +1,4 @@
-import { parseEventPayload, isFinal } from "../../src/streams/execution-events";
+import { parseEventPayload, isFinal } from "../../src/model/channels";
 import { eventKey, historyEvents } from "../../src/api/execution-history";
 import { compileFilter, matches } from "../../src/api/observe";
 import { formatEvent } from "../../src/cli/watch";

@@ -1,6 +1,6 @@
 import { TestScheduler } from "rxjs/testing";
 import { failureAlerts } from "../../examples/failure-alerts";
-import type { ExecutionEvent } from "../../src/api/execution-event";
+import type { ExecutionEvent } from "../../src/model/execution-event";
 
 const failure = (task: string, error = "boom"): ExecutionEvent => ({
   kind: "failed", task, error, executionId: "00000000-0000-0000-0000-000000000000", queue: "default", attempt: 1, at: new Date(0),

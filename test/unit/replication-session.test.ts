@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { LogicalReplicationService } from "pg-logical-replication";
 import { ReplicationSession } from "../../src/runtime/table-changes/replication-session";
 import type { DecodedTransaction } from "../../src/streams/changes";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 import { deferred } from "../support/helpers";
 
 /** Stands in for pg-logical-replication: the test emits what the server would send. */

@@ -1,4 +1,4 @@
-import { isWindowOpen, minuteOfDay, nextWindowOpening, parseClockTime } from "../../src/runtime/time-window";
+import { isWindowOpen, minuteOfDay, nextWindowOpening, parseClockTime } from "../../src/model/time-window";
 
 const at = (iso: string) => new Date(iso);
 const office = { start: 9 * 60, end: 17 * 60 };

@@ -1,5 +1,5 @@
-import { eventSubscriptionsOf, parseFields, staticSchedulesOf } from "../../src/api/trigger-specs";
-import type { Task, Trigger } from "../../src/api/task";
+import { eventSubscriptionsOf, parseFields, staticSchedulesOf } from "../../src/model/trigger-specs";
+import type { Task, Trigger } from "../../src/model/task";
 
 const task = (name: string, queue: string, triggers: Trigger[]): Task => ({
   name,

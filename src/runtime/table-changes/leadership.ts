@@ -4,8 +4,7 @@
  */
 import { Client, type ClientConfig } from "pg";
 
-/** Session advisory lock key of the slot consumer (advisory locks are per database). */
-const CONSUMER_LOCK = 7_114_650_005;
+import { REPLICATION_CONSUMER_LOCK as CONSUMER_LOCK } from "../../model/locks";
 
 export interface Leadership {
   /** Resolves when the lock connection is lost (the lock may then be someone else's). */

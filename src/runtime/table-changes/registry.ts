@@ -3,11 +3,12 @@
  * the publications (via pgconductor.sync_table_triggers) and the replication slot.
  */
 import type { Sql } from "postgres";
-import { ConfigurationError } from "../../api/errors";
-import type { Task, TableTrigger } from "../../api/task";
-import { parseColumns } from "../../api/table-trigger-shape";
+import { ConfigurationError } from "../../model/errors";
+import type { Task, TableTrigger } from "../../model/task";
+import { parseColumns } from "../../model/table-trigger-shape";
 import type { RegisteredTrigger } from "./match";
 import { checkWhen } from "./when";
+import { TABLE_TRIGGERS_LOCK } from "../../model/locks";
 
 /** Publications, one per operation (see sql/004_table_triggers.sql). */
 export const PUBLICATIONS = ["pgconductor_insert", "pgconductor_update", "pgconductor_delete"] as const;
@@ -145,7 +146,7 @@ export async function ensureSlot(sql: Sql, slot: string): Promise<boolean> {
  */
 export async function dropPlumbingIfUnused(sql: Sql, slot: string): Promise<boolean> {
   return sql.begin(async (tx) => {
-    await tx`select pg_advisory_xact_lock(7114650004)`;
+    await tx`select pg_advisory_xact_lock(${TABLE_TRIGGERS_LOCK})`;
     const [used] = await tx`select 1 from pgconductor.table_triggers limit 1`;
     if (used) return false;
     const [row] = await tx<{ active: boolean }[]>`select active from pg_replication_slots where slot_name = ${slot}`;

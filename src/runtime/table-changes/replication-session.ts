@@ -10,7 +10,7 @@
  */
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from "pg-logical-replication";
 import type { ClientConfig } from "pg";
-import type { Logger } from "../../api/logger";
+import type { Logger } from "../../model/logger";
 import { createTransactionAssembler, type DecodedTransaction } from "../../streams/changes";
 import { acknowledgementFor, parseLsn } from "../../streams/lsn";
 

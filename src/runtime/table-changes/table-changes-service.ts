@@ -7,7 +7,7 @@
  */
 import type { Sql } from "postgres";
 import type { Subscription } from "rxjs";
-import type { Logger } from "../../api/logger";
+import type { Logger } from "../../model/logger";
 import { formatLsn, parseLsn } from "../../streams/lsn";
 import type { DecodedTransaction } from "../../streams/changes";
 import type { OrchestratorService, ServiceContext } from "../service";
@@ -29,6 +29,7 @@ import {
   throwProblems,
 } from "./registry";
 import { ReplicationSession } from "./replication-session";
+import { TABLE_TRIGGERS_CHANNEL } from "../../model/channels";
 import { filterByWhen, whenStatement } from "./when";
 
 export interface TableChangesSettings {
@@ -89,7 +90,7 @@ export class TableChangesService implements OrchestratorService {
       }
       return;
     }
-    this.notifications = context.channel("pgconductor_table_triggers").subscribe((message) => {
+    this.notifications = context.channel(TABLE_TRIGGERS_CHANNEL).subscribe((message) => {
       if (message.type === "notification") void this.reloadTriggers().catch(() => {});
     });
     this.loop = this.consumeWhileLeader(clientConfigFrom(this.sql));

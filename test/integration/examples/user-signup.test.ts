@@ -1,7 +1,7 @@
 import { startUserSignup, type WelcomeEmail } from "../../../examples/user-signup";
 import { useTestDatabase } from "../../support/database";
 import { eventually } from "../../support/helpers";
-import { silentLogger } from "../../../src/api/logger";
+import { silentLogger } from "../../../src/model/logger";
 
 const db = useTestDatabase();
 

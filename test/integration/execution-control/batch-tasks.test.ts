@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { useTestDatabase } from "../../support/database";
 import { eventually, hour, trackOrchestrators } from "../../support/helpers";
-import { silentLogger } from "../../../src/api/logger";
+import { silentLogger } from "../../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "square", payload: z.object({ n: z.number() }), returns: z.number() }),

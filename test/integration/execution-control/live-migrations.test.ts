@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { useTestDatabase } from "../../support/database";
 import { deferred, eventually, hour, trackOrchestrators } from "../../support/helpers";
-import { silentLogger } from "../../../src/api/logger";
+import { silentLogger } from "../../../src/model/logger";
 import { migrate } from "../../../src/db/migrator";
 import { loadMigrations, type Migration } from "../../../src/db/sql-files";
 

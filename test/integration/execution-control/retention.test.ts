@@ -3,7 +3,7 @@ import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { useTestDatabase } from "../../support/database";
 import { eventually, hour, trackOrchestrators } from "../../support/helpers";
-import { silentLogger } from "../../../src/api/logger";
+import { silentLogger } from "../../../src/model/logger";
 import { MaintenanceService } from "../../../src/runtime/maintenance";
 import { channel$ } from "../../../src/streams/notifications";
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
 import { deferred, eventually, hour, statusOf, trackOrchestrators } from "../../support/helpers";
-import { silentLogger } from "../../../src/api/logger";
+import { silentLogger } from "../../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "limited", payload: z.object({ n: z.number() }) }),

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { Conductor, ConfigurationError, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
 import { eventually, hour, statusOf, trackOrchestrators } from "../../support/helpers";
-import { silentLogger } from "../../../src/api/logger";
+import { silentLogger } from "../../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "office", payload: z.object({ n: z.number() }) }),

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import ts from "typescript";
 import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
-import { silentLogger } from "../../../src/api/logger";
+import { silentLogger } from "../../../src/model/logger";
 import { OBSERVER_APPLICATION_NAME } from "../../../src/api/observability";
 import { useTestDatabase } from "../../support/database";
 import { eventually, hour, statusOf, trackOrchestrators } from "../../support/helpers";

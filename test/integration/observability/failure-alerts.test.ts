@@ -2,7 +2,7 @@ import { firstValueFrom } from "rxjs";
 import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
 import { failureAlerts } from "../../../examples/failure-alerts";
-import { silentLogger } from "../../../src/api/logger";
+import { silentLogger } from "../../../src/model/logger";
 import { useTestDatabase } from "../../support/database";
 import { eventually, hour, trackOrchestrators } from "../../support/helpers";
 

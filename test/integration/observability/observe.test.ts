@@ -4,7 +4,7 @@ import {
   Conductor, Orchestrator, TaskSchemas, defineTask, ExecutionFailedError, ExecutionCancelledError, ResultTimeoutError,
   type ExecutionEvent,
 } from "pgconductor-js";
-import { silentLogger } from "../../../src/api/logger";
+import { silentLogger } from "../../../src/model/logger";
 import { OBSERVER_APPLICATION_NAME } from "../../../src/api/observability";
 import { useTestDatabase } from "../../support/database";
 import { deferred, eventually, hour, makeDueNow, trackOrchestrators } from "../../support/helpers";

@@ -4,7 +4,9 @@
  */
 import { CronExpressionParser } from "cron-parser";
 
-export const DEFAULT_TIME_ZONE = "UTC";
+import { DEFAULT_TIME_ZONE } from "./defaults";
+
+export { DEFAULT_TIME_ZONE };
 
 /**
  * Checks an expression (five fields, or six with seconds first) and a time zone; returns the reason

@@ -4,7 +4,7 @@
  */
 import { ConfigurationError } from "./errors";
 import type { TaskOptions } from "./task";
-import { parseClockTime, type TimeWindow } from "../runtime/time-window";
+import { parseClockTime, type TimeWindow } from "./time-window";
 
 /** How long a finished execution is kept: null forever, 0 removed as soon as it finishes. */
 export type RetentionMs = number | null;
@@ -17,8 +17,9 @@ export interface TaskSettings {
   batch: { size: number; timeoutMs: number } | null;
 }
 
-export const DEFAULT_REMOVE_ON_COMPLETE_DAYS = 7;
-export const DEFAULT_REMOVE_ON_FAIL_DAYS = 30;
+import { DEFAULT_REMOVE_ON_COMPLETE_DAYS, DEFAULT_REMOVE_ON_FAIL_DAYS } from "./defaults";
+
+export { DEFAULT_REMOVE_ON_COMPLETE_DAYS, DEFAULT_REMOVE_ON_FAIL_DAYS };
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function resolveTaskSettings(options: TaskOptions): TaskSettings {

@@ -1,4 +1,4 @@
-import type { ExecutionEventKind } from "../streams/execution-events";
+import type { ExecutionEventKind } from "./channels";
 
 export type { ExecutionEventKind };
 

@@ -4,9 +4,25 @@
  */
 import { ConfigurationError } from "./errors";
 import type { CronTrigger, EventTrigger, Task, Trigger } from "./task";
-import { cronProblem, DEFAULT_TIME_ZONE } from "../runtime/cron-times";
-import type { StaticSchedule } from "../db/schedules";
-import type { EventSubscription } from "../db/events";
+import { cronProblem, DEFAULT_TIME_ZONE } from "./cron-times";
+
+/** A `{ cron, name }` trigger as the orchestrator writes it to pgconductor.schedules. */
+export interface StaticSchedule {
+  taskKey: string;
+  queue: string;
+  name: string;
+  cron: string;
+  tz: string;
+}
+
+/** An `{ event, fields? }` trigger as written to pgconductor.event_subscriptions. */
+export interface EventSubscription {
+  event: string;
+  taskKey: string;
+  queue: string;
+  /** Payload keys kept; null keeps the whole payload. */
+  fields: readonly string[] | null;
+}
 
 export const isCronTrigger = (trigger: Trigger): trigger is CronTrigger => typeof trigger === "object" && trigger !== null && "cron" in trigger;
 export const isEventTrigger = (trigger: Trigger): trigger is EventTrigger => typeof trigger === "object" && trigger !== null && "event" in trigger;

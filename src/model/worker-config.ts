@@ -1,3 +1,5 @@
+import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_WORKER_CONCURRENCY } from "./defaults";
+
 export interface WorkerConfig {
   /** Handlers running at once in this worker (default 10). */
   concurrency?: number;
@@ -12,11 +14,11 @@ export interface WorkerConfig {
 export type ResolvedWorkerConfig = Required<WorkerConfig>;
 
 export function resolveWorkerConfig(config: WorkerConfig = {}): ResolvedWorkerConfig {
-  const concurrency = positiveInteger(config.concurrency, 10, "concurrency");
+  const concurrency = positiveInteger(config.concurrency, DEFAULT_WORKER_CONCURRENCY, "concurrency");
   return {
     concurrency,
-    pollIntervalMs: positiveInteger(config.pollIntervalMs, 10_000, "pollIntervalMs"),
-    flushIntervalMs: Math.max(0, config.flushIntervalMs ?? 0),
+    pollIntervalMs: positiveInteger(config.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS, "pollIntervalMs"),
+    flushIntervalMs: Math.max(0, config.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS),
     fetchBatchSize: positiveInteger(config.fetchBatchSize, concurrency, "fetchBatchSize"),
   };
 }

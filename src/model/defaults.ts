@@ -1,0 +1,32 @@
+/**
+ * Every default a user can leave out, in one place. The SQL keeps its own copies where a column or
+ * function needs one; they must stay equal to these:
+ * - DEFAULT_MAX_ATTEMPTS: `tasks.max_attempts default 3` and `coalesce(t.max_attempts, 3)` in fail()
+ *   (sql/001_core.sql);
+ * - DEFAULT_REMOVE_ON_COMPLETE_DAYS / DEFAULT_REMOVE_ON_FAIL_DAYS: the `remove_on_complete` /
+ *   `remove_on_fail` column defaults and run_maintenance's fallbacks (sql/005_execution_control.sql).
+ */
+
+export const DEFAULT_QUEUE = "default";
+/** Attempts before an execution is recorded as failed. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+export const DEFAULT_PRIORITY = 0;
+/** Time zone of cron triggers and schedules. */
+export const DEFAULT_TIME_ZONE = "UTC";
+
+/** Retention of finished executions. */
+export const DEFAULT_REMOVE_ON_COMPLETE_DAYS = 7;
+export const DEFAULT_REMOVE_ON_FAIL_DAYS = 30;
+
+/** Worker config. */
+export const DEFAULT_WORKER_CONCURRENCY = 10;
+export const DEFAULT_POLL_INTERVAL_MS = 10_000;
+export const DEFAULT_FLUSH_INTERVAL_MS = 0;
+
+/** Orchestrator lease. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
+export const DEFAULT_LEASE_MS = 30_000;
+
+/** observe({ history: true }): executions created in the last hour, at most 1000. */
+export const DEFAULT_HISTORY_WINDOW_MS = 60 * 60 * 1000;
+export const DEFAULT_HISTORY_LIMIT = 1000;
