@@ -12,7 +12,7 @@ export { PgConductorError, ValidationError, UnknownTaskError, UnknownEventError,
 export type { TransactionOptions } from "./db/transaction";
 export type { WorkerConfig } from "./model/worker-config";
 export type { BatchTaskContext } from "./runtime/batch-runner";
-export type { MaintenanceReport } from "./db/execution-control";
+export type { MaintenanceReport } from "./db/maintenance";
 export type { ExecutionEvent, ExecutionEventKind, ObserveFilter } from "./model/execution-event";
 export type { ExecutionInfo } from "./api/observability";
 export type { ResultOptions } from "./api/results";

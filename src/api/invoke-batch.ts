@@ -1,5 +1,5 @@
 /** The pure parts of a batch invoke: recognising one, and sending each dedupe key once. */
-import type { NewExecution } from "../db/queries";
+import type { NewExecution } from "../db/invoke";
 
 /** An array whose every element is `{ payload, ...options }` is a batch invoke. */
 export function isBatchInvoke<Item extends { payload: unknown }>(value: unknown): value is Item[] {

@@ -4,8 +4,8 @@
  */
 import { ConfigurationError } from "../model/errors";
 import type { Sql } from "postgres";
-import type { NewExecution } from "../db/queries";
-import { invokeGated } from "../db/execution-control";
+import type { NewExecution } from "../db/invoke";
+import { invokeGated } from "../db/gates";
 
 export interface Gate {
   kind: "throttle" | "debounce";

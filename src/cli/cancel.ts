@@ -1,4 +1,4 @@
-import { cancelExecution } from "../db/queries";
+import { cancelExecution } from "../db/outcomes";
 import { readExecution } from "../db/observability";
 import { assertInstalled, executionIdArgument, NOT_INSTALLED, withDatabase, type Command } from "./command";
 

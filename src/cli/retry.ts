@@ -1,4 +1,4 @@
-import { retryExecution } from "../db/observability";
+import { retryExecution } from "../db/outcomes";
 import { assertInstalled, executionIdArgument, NOT_INSTALLED, withDatabase, type Command } from "./command";
 
 export const retryCommand: Command = {

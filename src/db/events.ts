@@ -1,5 +1,5 @@
 /** Typed calls of the custom-event functions in sql/003_cron_and_events.sql. */
-import type { Db } from "./queries";
+import type { Db } from "./db";
 import type { EventSubscription } from "../model/trigger-specs";
 
 export type { EventSubscription };

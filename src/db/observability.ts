@@ -1,5 +1,5 @@
 /** Typed calls for observers: registration, event details, history, execution info, retry. */
-import type { Db } from "./queries";
+import type { Db } from "./db";
 
 export async function touchObserver(db: Db, id: string, hostname: string, pid: number) {
   await db`select pgconductor.touch_observer(${id}::uuid, ${hostname}, ${pid})`;
@@ -111,10 +111,4 @@ export async function readExecution(db: Db, id: string): Promise<ExecutionRow | 
     from pgconductor.executions e left join pgconductor.tasks t on t.key = e.task_key
     where e.id = ${id}::uuid`;
   return row ?? null;
-}
-
-/** The status before the call ('failed' means it now runs again), or null when there is no such execution. */
-export async function retryExecution(db: Db, id: string): Promise<string | null> {
-  const [row] = await db<{ previous: string | null }[]>`select pgconductor.retry(${id}::uuid) as previous`;
-  return row.previous;
 }

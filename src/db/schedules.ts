@@ -1,5 +1,6 @@
 /** Typed calls of the cron-schedule functions in sql/003_cron_and_events.sql. */
-import type { Db } from "./queries";
+import type { Sql } from "postgres";
+import type { Db } from "./db";
 import type { StaticSchedule } from "../model/trigger-specs";
 
 export type { StaticSchedule };
@@ -51,6 +52,23 @@ export async function advanceSchedules(db: Db, advances: readonly ScheduleAdvanc
       ${advances.map((a) => a.taskKey)}::text[], ${advances.map((a) => a.name)}::text[],
       ${advances.map((a) => iso(a.previous))}::timestamptz[], ${advances.map((a) => iso(a.next))}::timestamptz[]) as moved`;
   return row.moved;
+}
+
+/**
+ * One transaction: locks up to `limit` due schedules, lets `decide` compute where each goes, and
+ * moves them (compare-and-set on the previous fire time). Returns how many were due.
+ */
+export async function advanceDueSchedules(
+  sql: Sql,
+  taskKeys: readonly string[],
+  limit: number,
+  decide: (due: (DueSchedule & { now: Date })[]) => ScheduleAdvance[],
+): Promise<number> {
+  return (await sql.begin(async (tx) => {
+    const due = await lockDueSchedules(tx, taskKeys, limit);
+    await advanceSchedules(tx, decide(due));
+    return due.length;
+  })) as number;
 }
 
 /** The earliest materialised fire time of these tasks' schedules, and the database's clock. */

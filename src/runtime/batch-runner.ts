@@ -6,7 +6,7 @@
 import { mergeMap, Subject, type Subscription } from "rxjs";
 import type { Logger } from "../model/logger";
 import type { Task } from "../model/task";
-import type { ClaimedExecution } from "../db/queries";
+import type { ClaimedExecution } from "../db/claim";
 import { batchWindow } from "./batch-window";
 import type { Outcome } from "./run-execution";
 import type { ExecutionControl } from "./task-context";

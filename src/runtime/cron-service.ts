@@ -10,7 +10,7 @@ import { filter, interval, map, merge, of, Subject, Subscription } from "rxjs";
 import type { Sql } from "postgres";
 import type { Logger } from "../model/logger";
 import { staticSchedulesOf } from "../model/trigger-specs";
-import { advanceSchedules, earliestScheduledFire, lockDueSchedules, syncStaticSchedules, type ScheduleAdvance } from "../db/schedules";
+import { advanceDueSchedules, earliestScheduledFire, syncStaticSchedules, type ScheduleAdvance } from "../db/schedules";
 import { dueTimer } from "../streams/due-timer";
 import { parseScheduleNotification, SCHEDULE_CHANNEL } from "../model/channels";
 import { coalesceRuns } from "./coalesce";
@@ -78,9 +78,8 @@ export class CronService implements OrchestratorService {
   /** Moves every due schedule forward; returns when (local epoch ms) to look again, if known. */
   private async advanceDue(sql: Sql, taskKeys: readonly string[], logger: Logger): Promise<number | null> {
     for (;;) {
-      const found = await sql.begin(async (tx) => {
-        const due = await lockDueSchedules(tx, taskKeys, this.batchSize);
-        const advances: ScheduleAdvance[] = due.map((row) => {
+      const found = await advanceDueSchedules(sql, taskKeys, this.batchSize, (due) =>
+        due.map((row): ScheduleAdvance => {
           try {
             const { next, missed } = advanceSchedule({ cron: row.cron, tz: row.tz, previous: row.next_run_at }, row.now);
             if (missed > 0) {
@@ -95,10 +94,8 @@ export class CronService implements OrchestratorService {
             logger.error("cron schedule cannot be evaluated; it is parked", { task: row.task_key, schedule: row.name, cron: row.cron, error });
             return { taskKey: row.task_key, name: row.name, previous: row.next_run_at, next: null };
           }
-        });
-        await advanceSchedules(tx, advances);
-        return due.length;
-      });
+        }),
+      );
       if (found < this.batchSize) break;
     }
     const { at, now } = await earliestScheduledFire(sql, taskKeys);

@@ -5,9 +5,8 @@
  * hourly whether the last run recorded in the database is a day old.
  */
 import type { Sql } from "postgres";
-import { lastMaintenanceAt, runMaintenanceSql, type MaintenanceReport } from "../db/execution-control";
+import { lastMaintenanceAt, runMaintenanceLocked, type MaintenanceReport } from "../db/maintenance";
 import type { OrchestratorService, ServiceContext } from "./service";
-import { MAINTENANCE_LOCK } from "../model/locks";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
@@ -17,11 +16,7 @@ const HOUR_MS = 60 * 60 * 1000;
  * silent this long are removed; `now` (tests) is the time retention is measured from.
  */
 export async function runMaintenance(sql: Sql, options: { leaseMs: number; now?: Date }): Promise<MaintenanceReport | null> {
-  return (await sql.begin(async (tx) => {
-    const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${MAINTENANCE_LOCK}) as locked`;
-    if (!lock.locked) return null;
-    return runMaintenanceSql(tx, options.leaseMs, options.now);
-  })) as MaintenanceReport | null;
+  return runMaintenanceLocked(sql, options.leaseMs, options.now);
 }
 
 export class MaintenanceService implements OrchestratorService {

@@ -1,7 +1,7 @@
 /** One attempt of one execution: build ctx, call the handler, turn what happened into an Outcome. */
 import { ChildExecutionError, ChildTimeoutError } from "../model/errors";
 import type { Task } from "../model/task";
-import type { ClaimedExecution } from "../db/queries";
+import type { ClaimedExecution } from "../db/claim";
 import { isInterruption } from "./interruptions";
 import type { ExecutionControl } from "./task-context";
 

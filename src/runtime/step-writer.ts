@@ -4,7 +4,7 @@
  * next one, so a busy worker pays one statement for many steps instead of one each.
  */
 import type { Sql } from "postgres";
-import { saveSteps } from "../db/queries";
+import { saveSteps } from "../db/steps";
 
 interface PendingStep {
   executionId: string;

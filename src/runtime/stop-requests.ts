@@ -5,6 +5,7 @@
 import type { Subscription } from "rxjs";
 import type { OrchestratorService, ServiceContext } from "./service";
 import { CONTROL_CHANNEL, isStopRequest } from "../model/channels";
+import { isStopRequested } from "../db/orchestrators";
 
 export class StopRequestListener implements OrchestratorService {
   readonly name = "stop-requests";
@@ -13,10 +14,9 @@ export class StopRequestListener implements OrchestratorService {
   start(context: ServiceContext): void {
     this.subscription = context.channel(CONTROL_CHANNEL).subscribe((message) => {
       if (message.type !== "notification" || !isStopRequest(message.payload)) return;
-      context.sql<{ stop_requested: boolean }[]>`
-        select stop_requested from pgconductor.orchestrators where id = ${context.orchestratorId}::uuid`
-        .then(([row]) => {
-          if (row?.stop_requested) context.requestStop(`a newer orchestrator applies a breaking migration (${message.payload})`);
+      isStopRequested(context.sql, context.orchestratorId)
+        .then((requested) => {
+          if (requested) context.requestStop(`a newer orchestrator applies a breaking migration (${message.payload})`);
         })
         .catch((error) => context.logger.warn("checking a stop request failed", { error }));
     });

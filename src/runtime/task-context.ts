@@ -6,7 +6,7 @@ import type { Sql } from "postgres";
 import { ChildExecutionError, ChildTimeoutError, PgConductorError } from "../model/errors";
 import type { Logger } from "../model/logger";
 import type { TaskReference } from "../model/task";
-import { invokeChild, sleepExecution } from "../db/queries";
+import { invokeChild, sleepExecution } from "../db/steps";
 import { stepWriterFor } from "./step-writer";
 import { Interruption } from "./interruptions";
 

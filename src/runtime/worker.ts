@@ -7,7 +7,7 @@ import { filter, firstValueFrom, interval, merge, mergeMap, Subject, Subscriptio
 import type { Sql } from "postgres";
 import type { Logger } from "../model/logger";
 import type { Task } from "../model/task";
-import { claimExecutions, nextRunAt, type ClaimedExecution } from "../db/queries";
+import { claimExecutions, nextRunAt, type ClaimedExecution } from "../db/claim";
 import { dueTimer } from "../streams/due-timer";
 import { batchWhileBusy } from "./batch-while-busy";
 import { coalesceRuns } from "./coalesce";
@@ -17,7 +17,8 @@ import type { ResolvedWorkerConfig } from "../model/worker-config";
 import { writeOutcomes } from "./write-outcomes";
 import { TaskControls } from "./task-controls";
 import { BatchRunner } from "./batch-runner";
-import { claimWithLimits, removeFinished, wakeQueue } from "../db/execution-control";
+import { claimWithLimits, wakeQueue } from "../db/claim";
+import { removeFinished } from "../db/outcomes";
 
 export interface WorkerSources {
   /** Work notifications of every queue: `{ queue, runAt }`. */

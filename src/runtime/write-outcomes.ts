@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { completeExecutions, failExecutions, markCancelled, releaseExecutions } from "../db/queries";
+import { completeExecutions, failExecutions, markCancelled, releaseExecutions } from "../db/outcomes";
 import type { Outcome } from "./run-execution";
 
 /** Writes a batch of outcomes: one statement per kind present (usually just one). */

@@ -1,5 +1,5 @@
 import { isBatchInvoke, writeOncePerDedupeKey } from "../../src/api/invoke-batch";
-import type { NewExecution } from "../../src/db/queries";
+import type { NewExecution } from "../../src/db/invoke";
 
 const row = (taskKey: string, dedupeKey?: string, queue = "default"): NewExecution => ({ taskKey, queue, payload: null, dedupeKey });
 

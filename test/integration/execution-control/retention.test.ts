@@ -6,6 +6,7 @@ import { eventually, hour, trackOrchestrators } from "../../support/helpers";
 import { silentLogger } from "../../../src/model/logger";
 import { MaintenanceService } from "../../../src/runtime/maintenance";
 import { channel$ } from "../../../src/streams/notifications";
+import { MAINTENANCE_LOCK, REPLICATION_CONSUMER_LOCK } from "../../../src/model/locks";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "keep3", payload: z.object({}) }),
@@ -99,11 +100,23 @@ test("only one process runs maintenance at a time: the others skip", async () =>
   const { orchestrator } = setup();
   const holder = await db.sql.reserve();
   try {
-    await holder`select pg_advisory_lock(7114650005)`;
+    await holder`select pg_advisory_lock(${MAINTENANCE_LOCK})`;
     expect(await orchestrator.runMaintenance()).toBeNull();
-    await holder`select pg_advisory_unlock(7114650005)`;
+    await holder`select pg_advisory_unlock(${MAINTENANCE_LOCK})`;
     expect(await orchestrator.runMaintenance()).not.toBeNull();
   } finally {
+    holder.release();
+  }
+});
+
+test("maintenance runs while the replication consumer holds its session lock (distinct keys)", async () => {
+  const { orchestrator } = setup();
+  const holder = await db.sql.reserve();
+  try {
+    await holder`select pg_advisory_lock(${REPLICATION_CONSUMER_LOCK})`;
+    expect(await orchestrator.runMaintenance()).not.toBeNull();
+  } finally {
+    await holder`select pg_advisory_unlock(${REPLICATION_CONSUMER_LOCK})`;
     holder.release();
   }
 });

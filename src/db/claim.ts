@@ -1,0 +1,56 @@
+/**
+ * Claiming work for a worker, and what a worker asks about its queue: the next run_at, whether
+ * anything is outstanding (drain), and waking the queue's other workers when a limited slot frees.
+ */
+import type { Db } from "./db";
+
+export interface ClaimedExecution {
+  id: string;
+  task_key: string;
+  queue: string;
+  event_name: string;
+  payload: unknown;
+  attempts: number;
+  steps: Record<string, unknown> | null;
+  cancel_requested: boolean;
+}
+
+export async function claimExecutions(db: Db, orchestratorId: string, queue: string, taskKeys: readonly string[], limit: number) {
+  return db<ClaimedExecution[]>`
+    select * from pgconductor.claim(${orchestratorId}::uuid, ${queue}, ${taskKeys as string[]}::text[], ${limit})`;
+}
+
+/** Claims for a worker with limited tasks: those first (each within its free slots), then the rest. */
+export async function claimWithLimits(
+  db: Db,
+  orchestratorId: string,
+  queue: string,
+  unlimitedKeys: readonly string[],
+  limited: readonly { key: string; limit: number }[],
+  limit: number,
+) {
+  return db<ClaimedExecution[]>`
+    select * from pgconductor.claim_with_limits(${orchestratorId}::uuid, ${queue},
+      ${unlimitedKeys as string[]}::text[], ${limited.map((l) => l.key)}::text[], ${limited.map((l) => l.limit)}::int[], ${limit})`;
+}
+
+export async function nextRunAt(db: Db, queue: string, taskKeys: readonly string[]): Promise<Date | null> {
+  const [row] = await db<{ at: Date | null }[]>`select pgconductor.next_run_at(${queue}, ${taskKeys as string[]}::text[]) as at`;
+  return row.at;
+}
+
+/** Whether anything in these queues is runnable now or running (drain waits for neither). */
+export async function hasOutstandingWork(db: Db, queues: readonly string[], taskKeys: readonly string[]): Promise<boolean> {
+  const [row] = await db<{ busy: boolean }[]>`
+    select exists (
+      select 1 from pgconductor.executions
+      where queue = any (${queues as string[]}::text[]) and task_key = any (${taskKeys as string[]}::text[])
+        and ((status = 'pending' and run_at <= now()) or status = 'running')
+    ) as busy`;
+  return row.busy;
+}
+
+/** Wakes every worker of the queue when these (limited) tasks have work waiting: a slot was freed. */
+export async function wakeQueue(db: Db, queue: string, taskKeys: readonly string[]) {
+  await db`select pgconductor.wake_queue(${queue}, ${taskKeys as string[]}::text[])`;
+}

@@ -1,0 +1,23 @@
+/**
+ * What every module of src/db shares. Each module is one operation's typed calls of the SQL
+ * functions in `sql/`; arrays go in, so a batch is one round trip. Arrays travel as text[] and are
+ * cast in SQL (postgres.js cannot infer jsonb[]).
+ */
+import type { Sql, TransactionSql } from "postgres";
+
+export type Db = Sql | TransactionSql;
+
+/** A value as jsonb text; undefined becomes SQL null. */
+export const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
+
+/** The columns invoke and invoke_gated share, as the parallel arrays both functions take. */
+export function executionArrays(rows: readonly { taskKey: string; queue: string; payload: unknown; key: string | null; priority: number | null; runAt: Date | null }[]) {
+  return {
+    taskKeys: rows.map((r) => r.taskKey),
+    queues: rows.map((r) => r.queue),
+    payloads: rows.map((r) => json(r.payload)),
+    keys: rows.map((r) => r.key),
+    priorities: rows.map((r) => r.priority),
+    runAts: rows.map((r) => r.runAt?.toISOString() ?? null),
+  };
+}
