@@ -14,7 +14,7 @@ import { Observability, type ExecutionInfo } from "./observability";
 import type { ExecutionEvent, ObserveFilter } from "../model/execution-event";
 import type { ResultOptions } from "./results";
 import { migrate } from "../db/migrator";
-import { resolveWorkerConfig, type WorkerConfig } from "../model/worker-config";
+import { resolveWorkerConfig, type WorkerConfig, type WorkerDefinition } from "../model/worker-config";
 import { validateTriggers } from "../model/triggers";
 import { isBatchInvoke, writeOncePerDedupeKey } from "./invoke-batch";
 import { resolveTaskSettings } from "../model/task-settings";
@@ -62,11 +62,7 @@ export interface CreateWorkerOptions {
   config?: WorkerConfig;
 }
 
-export interface WorkerDefinition {
-  queue: string;
-  tasks: readonly Task[];
-  config: ReturnType<typeof resolveWorkerConfig>;
-}
+export type { WorkerDefinition };
 
 export class Conductor<
   Tasks extends TaskTypeMap = TaskTypeMap,

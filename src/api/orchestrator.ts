@@ -4,28 +4,15 @@
  * stops gracefully on stop(), SIGTERM or SIGINT.
  */
 import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
-import { filter, map, Subscription, type Observable, firstValueFrom, race, merge, timer } from "rxjs";
-import type { Conductor, WorkerDefinition } from "./conductor";
+import type { Conductor } from "./conductor";
 import { ConfigurationError } from "../model/errors";
-import { taggedLogger } from "../model/logger";
 import type { Task } from "../model/task";
-import { loadMigrations } from "../db/sql-files";
-import { hasOutstandingWork } from "../db/claim";
-import { heartbeat, recoverExpired, registerOrchestrator, unregisterOrchestrator } from "../db/orchestrators";
-import { upsertTasks } from "../db/task-settings";
-import { channel$, type ChannelMessage } from "../streams/notifications";
-import { CANCEL_CHANNEL, parseCancelNotification, parseWorkNotification, WORK_CHANNEL } from "../model/channels";
-import { createTaskContext } from "../runtime/task-context";
-import { Worker } from "../runtime/worker";
-import type { OrchestratorService } from "../runtime/service";
-import { planServices } from "../runtime/plan-services";
-import { resolveWorkerConfig, type WorkerConfig } from "../model/worker-config";
-import { configureTasks } from "../db/task-settings";
-import { type MaintenanceReport } from "../db/maintenance";
-import { settingsOf } from "../model/task-settings";
-import { runMaintenance } from "../runtime/maintenance";
+import { resolveWorkerConfig, type WorkerConfig, type WorkerDefinition } from "../model/worker-config";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS } from "../model/defaults";
+import { loadMigrations } from "../db/sql-files";
+import type { MaintenanceReport } from "../db/maintenance";
+import { Engine } from "../runtime/engine";
+import { runMaintenance } from "../runtime/maintenance";
 
 export interface OrchestratorOptions {
   conductor: Conductor<any, any, any>;
@@ -57,16 +44,12 @@ export class Orchestrator {
   /** Resolves once the orchestrator has stopped. */
   readonly stopped: Promise<void>;
   private readonly conductor: Conductor<any, any, any>;
-  private readonly workers: Worker[];
-  private readonly services: OrchestratorService[];
-  private readonly subscription = new Subscription();
-  private readonly heartbeatIntervalMs: number;
+  private readonly engine: Engine;
   private readonly leaseMs: number;
   private readonly handleSignals: boolean;
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   private resolveStopped!: () => void;
-  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private running = false;
   private isStoppedFlag = false;
   private readonly onSignal = (signal: NodeJS.Signals) => {
@@ -76,34 +59,22 @@ export class Orchestrator {
 
   private constructor(options: OrchestratorOptions) {
     if (!options?.conductor) throw new ConfigurationError("Orchestrator.create: `conductor` is required");
-    this.conductor = options.conductor;
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    const conductor = (this.conductor = options.conductor);
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.handleSignals = options.handleSignals ?? true;
-    this.workers = planWorkers(options).map(
-      (definition) =>
-        new Worker(definition.queue, definition.tasks, definition.config, {
-          sql: this.conductor.sql,
-          orchestratorId: this.id,
-          logger: this.conductor.logger,
-          clock: options.clock,
-          makeBatchContext: (task, signal) => ({
-            ...this.conductor.context,
-            logger: taggedLogger(this.conductor.logger, { task: task.name, queue: task.queue }),
-            signal,
-          }),
-          makeContext: (task, execution, control) =>
-            createTaskContext({
-              sql: this.conductor.sql,
-              control,
-              context: this.conductor.context,
-              logger: taggedLogger(this.conductor.logger, { task: task.name, execution: execution.id, queue: execution.queue }),
-              children: { prepareChild: (ref, payload) => this.conductor.prepareInvoke(ref, payload) },
-              schedules: this.conductor,
-            }),
-        }),
-    );
-    this.services = planServices();
+    this.engine = new Engine({
+      id: this.id,
+      sql: conductor.sql,
+      logger: conductor.logger,
+      context: conductor.context,
+      prepareChild: (ref, payload) => conductor.prepareInvoke(ref, payload),
+      scheduler: conductor,
+      workers: planWorkers(options),
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      leaseMs: this.leaseMs,
+      clock: options.clock,
+      requestStop: () => void this.stop(),
+    });
     this.stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
   }
 
@@ -129,65 +100,8 @@ export class Orchestrator {
   /** Starts, runs until nothing is runnable now and nothing runs (future work does not count), then stops. */
   async drain(): Promise<void> {
     await this.start();
-    const queues = this.workers.map((worker) => worker.queue);
-    while (!this.stopping) {
-      // Work of a task outside its time window is not runnable now, so it does not hold drain.
-      const taskKeys = this.workers.flatMap((worker) => worker.claimableTaskKeys());
-      const idle = this.workers.every((worker) => worker.isIdle());
-      if (idle && !(await hasOutstandingWork(this.conductor.sql, queues, taskKeys)) && this.workers.every((w) => w.isIdle())) break;
-      // Look again when a worker runs dry, or after a while for work other orchestrators hold.
-      await firstValueFrom(race(merge(...this.workers.map((worker) => worker.idle)), timer(250)), { defaultValue: undefined });
-    }
+    await this.engine.drained(() => this.stopping !== null);
     await this.stop();
-  }
-
-  private async doStart(): Promise<void> {
-    const { sql, logger } = this.conductor;
-    await this.conductor.ensureInstalled();
-    const schemaVersion = loadMigrations().at(-1)?.version ?? 0;
-    await registerOrchestrator(sql, this.id, hostname(), process.pid, schemaVersion);
-    const tasks = this.workers.flatMap((worker) => worker.tasks);
-    await upsertTasks(sql, tasks.map((task) => ({ key: task.name, queue: task.queue, maxAttempts: task.maxAttempts })));
-    await configureTasks(sql, tasks.map((task) => ({ key: task.name, settings: settingsOf(task) })));
-
-    const onListenError = (error: unknown) => logger.error("LISTEN failed", { orchestrator: this.id, error });
-    const work = channel$(sql, WORK_CHANNEL, onListenError);
-    const work$ = work.pipe(
-      filter((message): message is Extract<ChannelMessage, { type: "notification" }> => message.type === "notification"),
-      map((message) => parseWorkNotification(message.payload)),
-      filter((notification): notification is { queue: string; runAt: number } => notification !== null),
-    );
-    const listening$: Observable<unknown> = work.pipe(filter((message) => message.type === "listening"));
-    this.subscription.add(work.subscribe({ error: onListenError }));
-    this.subscription.add(
-      channel$(sql, CANCEL_CHANNEL, onListenError).subscribe((message) => {
-        if (message.type !== "notification") return;
-        const cancel = parseCancelNotification(message.payload);
-        if (cancel?.orchestratorId === this.id) this.abortExecution(cancel.executionId);
-      }),
-    );
-    for (const worker of this.workers) worker.start({ work$, listening$ });
-    const serviceContext = {
-      sql,
-      logger,
-      orchestratorId: this.id,
-      tasks,
-      channel: (name: string) => channel$(sql, name, onListenError),
-      requestStop: (reason: string) => {
-        logger.warn(`stopping: ${reason}`, { orchestrator: this.id });
-        void this.stop();
-      },
-    };
-    for (const service of this.services) await service.start(serviceContext);
-
-    this.heartbeatTimer = setInterval(() => void this.beat(), this.heartbeatIntervalMs);
-    this.heartbeatTimer.unref?.();
-    if (this.handleSignals) {
-      process.once("SIGTERM", this.onSignal);
-      process.once("SIGINT", this.onSignal);
-    }
-    this.running = true;
-    logger.debug("orchestrator started", { orchestrator: this.id, queues: this.workers.map((w) => w.queue).join(",") });
   }
 
   /** Runs retention and cleanup now (also when not started), unless another orchestrator is running them. */
@@ -195,38 +109,23 @@ export class Orchestrator {
     return runMaintenance(this.conductor.sql, { leaseMs: this.leaseMs });
   }
 
-  private async beat(): Promise<void> {
-    const { sql, logger } = this.conductor;
-    try {
-      const { stop, cancelledIds } = await heartbeat(sql, this.id);
-      cancelledIds.forEach((id) => this.abortExecution(id));
-      const recovered = await recoverExpired(sql, this.leaseMs);
-      if (recovered > 0) logger.warn("returned executions of dead orchestrators to their queues", { count: recovered });
-      if (stop && !this.stopping) {
-        logger.warn("asked to stop (or lease lost); stopping gracefully", { orchestrator: this.id });
-        void this.stop();
-      }
-    } catch (error) {
-      logger.warn("heartbeat failed", { orchestrator: this.id, error });
+  private async doStart(): Promise<void> {
+    await this.conductor.ensureInstalled();
+    await this.engine.start(loadMigrations().at(-1)?.version ?? 0);
+    if (this.handleSignals) {
+      process.once("SIGTERM", this.onSignal);
+      process.once("SIGINT", this.onSignal);
     }
-  }
-
-  private abortExecution(executionId: string): void {
-    for (const worker of this.workers) worker.abort(executionId, "cancelled");
+    this.running = true;
+    this.conductor.logger.debug("orchestrator started", { orchestrator: this.id, queues: this.engine.workers.map((w) => w.queue).join(",") });
   }
 
   private async doStop(): Promise<void> {
     await this.starting?.catch(() => {});
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     process.off("SIGTERM", this.onSignal);
     process.off("SIGINT", this.onSignal);
     try {
-      for (const service of [...this.services].reverse()) {
-        await Promise.resolve(service.stop()).catch((error) => this.conductor.logger.error(`stopping ${service.name} failed`, { error }));
-      }
-      await Promise.all(this.workers.map((worker) => worker.stop()));
-      this.subscription.unsubscribe();
-      if (this.starting) await unregisterOrchestrator(this.conductor.sql, this.id);
+      await this.engine.stop();
     } finally {
       this.running = false;
       this.isStoppedFlag = true;

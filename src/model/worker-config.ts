@@ -1,3 +1,4 @@
+import type { Task } from "./task";
 import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_WORKER_CONCURRENCY } from "./defaults";
 
 export interface WorkerConfig {
@@ -27,4 +28,11 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) throw new TypeError(`Worker config: ${name} must be a positive integer (got ${value})`);
   return value;
+}
+
+/** A worker to run: its queue, its tasks, its resolved config (conductor.createWorker returns one). */
+export interface WorkerDefinition {
+  queue: string;
+  tasks: readonly Task[];
+  config: ResolvedWorkerConfig;
 }

@@ -1,0 +1,155 @@
+/**
+ * The engine an Orchestrator runs: its workers, the LISTEN wiring, and its services (cron, events,
+ * table changes, maintenance, stop requests, cancel listener, heartbeat, rescuer), started and
+ * stopped in order. It gets only what it needs: no Conductor, no public options.
+ */
+import { hostname } from "node:os";
+import { filter, firstValueFrom, map, merge, race, Subscription, timer, type Observable } from "rxjs";
+import type { Sql } from "postgres";
+import { hasOutstandingWork } from "../db/claim";
+import { registerOrchestrator, unregisterOrchestrator } from "../db/orchestrators";
+import { configureTasks, upsertTasks } from "../db/task-settings";
+import { parseWorkNotification, WORK_CHANNEL, type WorkNotification } from "../model/channels";
+import { taggedLogger, type Logger } from "../model/logger";
+import type { Task } from "../model/task";
+import { settingsOf } from "../model/task-settings";
+import type { WorkerDefinition } from "../model/worker-config";
+import { channel$ } from "../streams/notifications";
+import { CancelListener } from "./cancel-listener";
+import { HeartbeatService } from "./heartbeat-service";
+import { planServices } from "./plan-services";
+import { RescuerService } from "./rescuer";
+import type { OrchestratorService, ServiceContext } from "./service";
+import { createTaskContext, type ChildInvoker, type Scheduler } from "./task-context";
+import { Worker } from "./worker";
+
+export interface EngineOptions {
+  id: string;
+  sql: Sql;
+  logger: Logger;
+  /** The user's context, spread into every ctx. */
+  context: object;
+  prepareChild: ChildInvoker["prepareChild"];
+  scheduler: Scheduler;
+  workers: readonly WorkerDefinition[];
+  heartbeatIntervalMs: number;
+  leaseMs: number;
+  clock?: () => Date;
+  /** The engine wants to stop (asked to, or its lease is lost); the owner calls stop(). */
+  requestStop(): void;
+}
+
+export class Engine {
+  readonly workers: Worker[];
+  private readonly services: OrchestratorService[];
+  private readonly cancelListener: CancelListener;
+  private readonly subscription = new Subscription();
+  private started = false;
+  private stopRequested = false;
+
+  constructor(private readonly options: EngineOptions) {
+    const { sql, logger, context } = options;
+    this.workers = options.workers.map(
+      (definition) =>
+        new Worker(definition.queue, definition.tasks, definition.config, {
+          sql,
+          orchestratorId: options.id,
+          logger,
+          clock: options.clock,
+          makeBatchContext: (task, signal) => ({ ...context, logger: taggedLogger(logger, { task: task.name, queue: task.queue }), signal }),
+          makeContext: (task, execution, control) =>
+            createTaskContext({
+              sql,
+              control,
+              context,
+              logger: taggedLogger(logger, { task: task.name, execution: execution.id, queue: execution.queue }),
+              children: { prepareChild: options.prepareChild },
+              schedules: options.scheduler,
+            }),
+        }),
+    );
+    const abort = (executionId: string) => this.abortExecution(executionId);
+    this.cancelListener = new CancelListener(abort);
+    this.services = [
+      ...planServices(),
+      new HeartbeatService({
+        intervalMs: options.heartbeatIntervalMs,
+        onCancelled: abort,
+        onStopRequested: () => {
+          if (this.stopRequested) return;
+          this.stopRequested = true;
+          logger.warn("asked to stop (or lease lost); stopping gracefully", { orchestrator: options.id });
+          options.requestStop();
+        },
+      }),
+      new RescuerService({ intervalMs: options.heartbeatIntervalMs, leaseMs: options.leaseMs }),
+    ];
+  }
+
+  get tasks(): Task[] {
+    return this.workers.flatMap((worker) => worker.tasks);
+  }
+
+  /** Registers, writes the tasks, listens, starts the workers, then the services. */
+  async start(schemaVersion: number): Promise<void> {
+    const { sql, logger, id } = this.options;
+    this.started = true;
+    await registerOrchestrator(sql, id, hostname(), process.pid, schemaVersion);
+    const tasks = this.tasks;
+    await upsertTasks(sql, tasks.map((task) => ({ key: task.name, queue: task.queue, maxAttempts: task.maxAttempts })));
+    await configureTasks(sql, tasks.map((task) => ({ key: task.name, settings: settingsOf(task) })));
+
+    const onListenError = (error: unknown) => logger.error("LISTEN failed", { orchestrator: id, error });
+    const work = channel$(sql, WORK_CHANNEL, onListenError);
+    const work$ = work.pipe(
+      map((message) => (message.type === "notification" ? parseWorkNotification(message.payload) : null)),
+      filter((notification): notification is WorkNotification => notification !== null),
+    );
+    const listening$: Observable<unknown> = work.pipe(filter((message) => message.type === "listening"));
+    this.subscription.add(work.subscribe({ error: onListenError }));
+    const context: ServiceContext = {
+      sql,
+      logger,
+      orchestratorId: id,
+      tasks,
+      channel: (name: string) => channel$(sql, name, onListenError),
+      requestStop: (reason: string) => {
+        logger.warn(`stopping: ${reason}`, { orchestrator: id });
+        this.options.requestStop();
+      },
+    };
+    this.cancelListener.start(context);
+    for (const worker of this.workers) worker.start({ work$, listening$ });
+    for (const service of this.services) await service.start(context);
+  }
+
+  /** Services first (newest first), then the workers (running handlers end or are released), then the record. */
+  async stop(): Promise<void> {
+    const { sql, logger, id } = this.options;
+    this.stopRequested = true;
+    for (const service of [...this.services].reverse()) {
+      await Promise.resolve(service.stop()).catch((error) => logger.error(`stopping ${service.name} failed`, { error }));
+    }
+    await Promise.all(this.workers.map((worker) => worker.stop()));
+    this.cancelListener.stop();
+    this.subscription.unsubscribe();
+    if (this.started) await unregisterOrchestrator(sql, id);
+  }
+
+  /** Resolves once nothing is runnable now and nothing runs (future work does not count), or `stopping()` turns true. */
+  async drained(stopping: () => boolean): Promise<void> {
+    const queues = this.workers.map((worker) => worker.queue);
+    while (!stopping()) {
+      // Work of a task outside its time window is not runnable now, so it does not hold drain.
+      const taskKeys = this.workers.flatMap((worker) => worker.claimableTaskKeys());
+      const idle = () => this.workers.every((worker) => worker.isIdle());
+      if (idle() && !(await hasOutstandingWork(this.options.sql, queues, taskKeys)) && idle()) return;
+      // Look again when a worker runs dry, or after a while for work other orchestrators hold.
+      await firstValueFrom(race(merge(...this.workers.map((worker) => worker.idle)), timer(250)), { defaultValue: undefined });
+    }
+  }
+
+  private abortExecution(executionId: string): void {
+    for (const worker of this.workers) worker.abort(executionId, "cancelled");
+  }
+}
