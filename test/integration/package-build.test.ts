@@ -3,7 +3,8 @@
  * load and find the shipped sql/ migrations (checked by installing the schema through each build).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 
@@ -36,4 +37,56 @@ test.each([
   const parsed = JSON.parse(output.trim().split("\n").at(-1)!);
   expect(parsed.version).toBeGreaterThanOrEqual(6);
   expect(parsed.exports).toBeGreaterThan(10);
+});
+
+/**
+ * What Next.js, serverless functions and single-file deploys do: bundle the app with the library into
+ * one file and run it somewhere else. The bundle lives in a temporary folder with no node_modules and
+ * no sql/ beside it, so the schema must come from inside the build.
+ */
+test("an app bundled with esbuild and run from a temporary folder installs, invokes and runs a task", async () => {
+  const { buildSync } = require("esbuild") as typeof import("esbuild");
+  const folder = mkdtempSync(join(tmpdir(), "pgconductor-bundle-"));
+  try {
+    writeFileSync(
+      join(folder, "app.ts"),
+      `import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
+      const tasks = TaskSchemas.fromSchema([defineTask({ name: "double" })]);
+      const conductor = Conductor.create({ connectionString: process.env.URL!, tasks, context: {} });
+      const double = conductor.createTask({ name: "double" }, { invocable: true }, async (event: { payload: { n: number } }) => ({ n: event.payload.n * 2 }));
+      const orchestrator = Orchestrator.create({ conductor, tasks: [double], handleSignals: false });
+      await orchestrator.start();
+      const result = await conductor.invokeAndWait({ name: "double" }, { n: 21 }, { timeoutMs: 30_000 });
+      console.log(JSON.stringify(result));
+      await orchestrator.stop();
+      await conductor.close();`,
+    );
+    buildSync({
+      entryPoints: [join(folder, "app.ts")],
+      outfile: join(folder, "app.mjs"),
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      alias: { "pgconductor-js": join(root, "dist", "index.mjs") },
+      nodePaths: [join(root, "node_modules")],
+      // pg's optional native binding; pg falls back to JavaScript without it.
+      external: ["pg-native"],
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      logLevel: "error",
+    });
+    rmSync(join(folder, "app.ts"));
+    const output = execFileSync(process.execPath, [join(folder, "app.mjs")], { cwd: folder, env: { ...process.env, URL: db.url }, encoding: "utf8", timeout: 60_000 });
+    expect(JSON.parse(output.trim().split("\n").at(-1)!)).toEqual({ n: 42 });
+    const [row] = await db.sql<{ v: number }[]>`select max(version)::int as v from pgconductor.migrations`;
+    expect(row.v).toBeGreaterThanOrEqual(6);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}, 120_000);
+
+test("the tarball ships the LICENSE", () => {
+  const files = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8" }))[0].files.map((f: { path: string }) => f.path);
+  expect(files).toContain("LICENSE");
+  expect(files).toContain("dist/index.js");
 });

@@ -3,9 +3,9 @@ import postgres from "postgres";
 import { acknowledgementFor, formatLsn, parseLsn } from "../../src/streams/lsn";
 import { createTransactionAssembler, withUnchangedToast } from "../../src/streams/changes";
 import { candidatesOf, hasUnknownChange, indexTriggers, type RegisteredTrigger } from "../../src/runtime/table-changes/match";
-import { replicationProblems } from "../../src/runtime/table-changes/registry";
+import { replicationProblems } from "../../src/runtime/table-changes/checks";
 import { clientConfigFrom } from "../../src/runtime/table-changes/client-config";
-import { whenStatement } from "../../src/runtime/table-changes/when";
+import { whenStatement } from "../../src/db/table-trigger-when";
 
 const relation = (name: string, int8: string[] = []): Pgoutput.MessageRelation => ({
   tag: "relation",

@@ -2,19 +2,11 @@
  * Which executions a decoded transaction makes: each change is matched against the registered table
  * triggers by table and operation; a trigger's `when` is decided later, in the database.
  */
-import type { DecodedTransaction, Operation, Row, RowChange } from "../../streams/changes";
+import type { RecordedTableTrigger } from "../../db/table-triggers";
+import type { DecodedTransaction, Row, RowChange } from "../../streams/changes";
 
 /** A table trigger as recorded in pgconductor.table_triggers. */
-export interface RegisteredTrigger {
-  taskKey: string;
-  queue: string;
-  position: number;
-  schema: string;
-  table: string;
-  operation: Operation;
-  columns: string[];
-  when: string | null;
-}
+export type RegisteredTrigger = RecordedTableTrigger;
 
 /** One execution a change would make, if its trigger's `when` (if any) holds. */
 export interface Candidate {

@@ -25,6 +25,8 @@ export interface SessionOptions {
   logger: Logger;
   /** How often we report our position to the server (keep it well below wal_sender_timeout). */
   statusIntervalMs: number;
+  /** Called when the stream proves to work: a write committed or the server's keepalive arrived. */
+  onHealthy?(): void;
   /** Most transactions written in one statement. */
   maxBatch?: number;
   /** Above this many unwritten changes, stop reading the socket until the writer catches up. */
@@ -43,6 +45,7 @@ export class ReplicationSession {
   private confirmed: bigint;
   private timer: ReturnType<typeof setInterval> | null = null;
   private ended = false;
+  private endError: unknown = null;
   private endSession!: () => void;
   private readonly done = new Promise<void>((resolve) => (this.endSession = resolve));
 
@@ -55,8 +58,8 @@ export class ReplicationSession {
     });
   }
 
-  /** Streams until the connection ends or stop() is called; resolves then, never rejects. */
-  async run(): Promise<void> {
+  /** Streams until the connection ends or stop() is called; resolves then with the error that ended it (null for none), never rejects. */
+  async run(): Promise<unknown> {
     const { service, options } = this;
     service.on("data", (_lsn: string, message: Pgoutput.Message) => this.onMessage(message));
     service.on("heartbeat", (lsn: string, _time: number, shouldRespond: boolean) => this.onKeepalive(lsn, shouldRespond));
@@ -73,6 +76,7 @@ export class ReplicationSession {
     );
     await this.done;
     await this.writing?.catch(() => {});
+    return this.endError;
   }
 
   stop(): void {
@@ -82,7 +86,9 @@ export class ReplicationSession {
   private end(error: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    if (error) this.options.logger.warn("table changes: replication connection ended", { slot: this.options.slot, error });
+    // The caller decides how loudly to report it (a repeating error is logged once).
+    this.endError = error ?? null;
+    if (error) this.options.logger.debug("table changes: replication connection ended", { slot: this.options.slot, error });
     if (this.timer) clearInterval(this.timer);
     this.ready.length = 0;
     this.service.destroy().catch(() => {}).finally(() => this.endSession());
@@ -113,6 +119,7 @@ export class ReplicationSession {
       const end = batch[batch.length - 1].commitEnd;
       if (end > this.confirmed) this.confirmed = end;
       this.report();
+      this.options.onHealthy?.();
       if (this.paused && this.unwritten < (this.options.highWaterMark ?? 20_000) / 2) this.setPaused(false);
     }
   }
@@ -124,6 +131,7 @@ export class ReplicationSession {
    */
   private onKeepalive(lsn: string, shouldRespond: boolean): void {
     if (this.ended) return;
+    this.options.onHealthy?.();
     if (this.ready.length === 0 && !this.writing && !this.assembler.inTransaction) {
       const position = parseLsn(lsn);
       if (position > this.confirmed) this.confirmed = position;

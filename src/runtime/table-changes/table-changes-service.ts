@@ -11,26 +11,30 @@ import type { Logger } from "../../model/logger";
 import { formatLsn, parseLsn } from "../../streams/lsn";
 import type { DecodedTransaction } from "../../streams/changes";
 import type { OrchestratorService, ServiceContext } from "../service";
-import { clientConfigFrom } from "./client-config";
-import { tryLead, type Leadership } from "./leadership";
-import { candidatesOf, hasUnknownChange, indexTriggers, type Candidate, type RegisteredTrigger, type TriggerIndex } from "./match";
 import {
   PUBLICATIONS,
-  catalogProblems,
   dropPlumbingIfUnused,
   ensureSlot,
-  recreateSlot,
+  existingPublications,
+  hasRecordedTriggers,
   loadTableTriggers,
   readReplicationSettings,
-  replicationProblems,
+  readSlot,
+  recordTableChanges,
+  recreateSlot,
   slotNameFor,
   syncTableTriggers,
-  tableTriggersOf,
-  throwProblems,
-} from "./registry";
+  walSenderTimeoutMs,
+} from "../../db/table-triggers";
+import { whenStatement } from "../../db/table-trigger-when";
+import { applyWhen } from "./apply-when";
+import { catalogProblems, replicationProblems, tableTriggersOf, throwProblems } from "./checks";
+import { clientConfigFrom } from "./client-config";
+import { ConsumerHealthTracker, type ConsumerHealth } from "./consumer-health";
+import { tryLead, type Leadership } from "./leadership";
+import { candidatesOf, hasUnknownChange, indexTriggers, type RegisteredTrigger, type TriggerIndex } from "./match";
 import { ReplicationSession } from "./replication-session";
 import { TABLE_TRIGGERS_CHANNEL } from "../../model/channels";
-import { filterByWhen, whenStatement } from "./when";
 
 export interface TableChangesSettings {
   /** How often a non-consumer tries to become the consumer (default 2 000 ms). */
@@ -57,14 +61,21 @@ export class TableChangesService implements OrchestratorService {
   private triggers: RegisteredTrigger[] = [];
   private index: TriggerIndex = new Map();
   private when = whenStatement([]);
+  private tracker: ConsumerHealthTracker | null = null;
 
   constructor(settings: Partial<TableChangesSettings> = {}) {
     this.settings = { ...DEFAULTS, ...settings };
   }
 
+  /** The consumer's mode and its current failure streak (cause, fix, count), for the orchestrator's health. */
+  get health(): ConsumerHealth {
+    return this.tracker?.health ?? { mode: "idle", failure: null };
+  }
+
   async start(context: ServiceContext): Promise<void> {
     this.sql = context.sql;
     this.logger = context.logger;
+    this.tracker = new ConsumerHealthTracker(this.logger, () => this.slot);
     const own = tableTriggersOf(context.tasks);
     const taskKeys = context.tasks.map((task) => task.name);
     if (own.length > 0) {
@@ -72,17 +83,18 @@ export class TableChangesService implements OrchestratorService {
       throwProblems(await catalogProblems(this.sql, own));
     }
     this.slot = await slotNameFor(this.sql);
-    if (own.length > 0 && (await ensureSlot(this.sql, this.slot))) {
-      this.logger.info("table changes: created logical replication slot", { slot: this.slot });
-    }
-    const [recorded] = await this.sql`select 1 from pgconductor.table_triggers where task_key = any (${taskKeys}::text[]) limit 1`;
-    if (own.length > 0 || recorded) {
+    // The publications first, then the slot: on PostgreSQL 15–17 a slot cannot decode changes made
+    // before a publication it is read with existed, and would fail on them at every reconnect.
+    if (own.length > 0 || (await hasRecordedTriggers(this.sql, taskKeys))) {
       for (const table of await syncTableTriggers(this.sql, taskKeys, own)) {
         this.logger.warn(
           `table changes: set REPLICA IDENTITY FULL on ${table.schema_name}.${table.table_name} so updates and deletes carry old values`,
           { table: `${table.schema_name}.${table.table_name}` },
         );
       }
+    }
+    if (own.length > 0 && (await ensureSlot(this.sql, this.slot))) {
+      this.logger.info("table changes: created logical replication slot", { slot: this.slot });
     }
     if (own.length === 0) {
       if (await dropPlumbingIfUnused(this.sql, this.slot)) {
@@ -102,6 +114,7 @@ export class TableChangesService implements OrchestratorService {
     this.session?.stop();
     this.wake?.();
     await this.loop;
+    this.tracker?.stopped();
   }
 
   /** Competes for the consumer lock until stopped; while holding it, reads the slot. */
@@ -111,9 +124,12 @@ export class TableChangesService implements OrchestratorService {
       try {
         leadership = await tryLead(clientConfig);
       } catch (error) {
-        this.logger.warn("table changes: cannot reach the database for the consumer election", { error });
+        this.tracker!.failed(error);
+        await this.pause(this.tracker!.retryDelay(this.settings.electionRetryMs));
+        continue;
       }
       if (!leadership) {
+        this.tracker!.standby();
         await this.pause(this.settings.electionRetryMs);
         continue;
       }
@@ -129,13 +145,13 @@ export class TableChangesService implements OrchestratorService {
       try {
         while (!this.stopped && !lost) await this.consumeOnce(clientConfig);
       } catch (error) {
-        this.logger.error("table changes: consumer failed", { error });
+        this.tracker!.failed(error);
       } finally {
         released = true;
         await this.slotReleased();
         await leadership.release();
       }
-      if (!this.stopped) await this.pause(this.settings.reconnectDelayMs);
+      if (!this.stopped) await this.pause(this.tracker!.retryDelay(this.settings.reconnectDelayMs));
     }
   }
 
@@ -146,61 +162,81 @@ export class TableChangesService implements OrchestratorService {
       if (await dropPlumbingIfUnused(this.sql, this.slot)) {
         this.logger.info("table changes: no table triggers left; dropped the replication slot and publications", { slot: this.slot });
       }
+      this.tracker!.standby();
       await this.pause(this.settings.electionRetryMs);
       return;
     }
-    let [slot] = await this.sql<{ confirmed: string | null; wal_status: string | null }[]>`
-      select confirmed_flush_lsn::text as confirmed, wal_status from pg_replication_slots where slot_name = ${this.slot}`;
-    if (slot?.wal_status === "lost") {
+    let slot = await readSlot(this.sql, this.slot);
+    if (slot?.walStatus === "lost") {
       // max_slot_wal_keep_size invalidated it: the WAL it needed is gone, and so are those changes.
       this.logger.error("table changes: the replication slot was invalidated (max_slot_wal_keep_size); changes since its last confirmed position are lost; recreating it", { slot: this.slot });
       await recreateSlot(this.sql, this.slot);
-      [slot] = await this.sql<{ confirmed: string | null; wal_status: string | null }[]>`
-        select confirmed_flush_lsn::text as confirmed, wal_status from pg_replication_slots where slot_name = ${this.slot}`;
+      slot = await readSlot(this.sql, this.slot);
     }
-    if (!slot) {
-      // An orchestrator with table triggers creates it at start; a slot invalidated by
-      // max_slot_wal_keep_size and dropped by hand is recreated the same way.
-      this.logger.warn("table changes: replication slot missing; restart an orchestrator with table triggers to recreate it", { slot: this.slot });
+    const publications = await existingPublications(this.sql);
+    if (!slot || publications.length === 0) {
+      // An orchestrator with table triggers creates both at start (a slot dropped by hand, too).
+      const missing = !slot ? `the replication slot "${this.slot}"` : `the publications ${PUBLICATIONS.join(", ")}`;
+      this.tracker!.failed(new Error(`${missing} missing`), {
+        cause: `${missing} does not exist, so no table change is read`,
+        fix: "restart an orchestrator that runs a task with a table trigger: it creates them",
+      });
       await this.pause(this.settings.electionRetryMs);
       return;
     }
     this.session = new ReplicationSession({
       clientConfig,
       slot: this.slot,
-      publications: PUBLICATIONS,
+      publications,
       confirmed: slot.confirmed ? parseLsn(slot.confirmed) : 0n,
       write: (transactions) => this.write(transactions),
       logger: this.logger,
       statusIntervalMs: await this.statusInterval(),
+      onHealthy: () => this.tracker!.consuming(),
     });
     if (this.stopped) return;
-    await this.session.run();
+    const error = await this.session.run();
     this.session = null;
-    if (!this.stopped) await this.pause(this.settings.reconnectDelayMs);
+    if (error && !this.stopped) await this.sessionFailed(error, publications);
+    if (!this.stopped) await this.pause(error ? this.tracker!.retryDelay(this.settings.reconnectDelayMs) : this.settings.reconnectDelayMs);
+  }
+
+  /**
+   * A stream that fails on a publication we named although it exists comes from a slot created
+   * before it (an older release created the slot first): PostgreSQL 15–17 cannot decode the changes
+   * in between and would fail on them forever. The only way on is a slot that starts now.
+   */
+  private async sessionFailed(error: unknown, named: readonly string[]): Promise<void> {
+    const missing = /publication "([^"]+)" does not exist/.exec(error instanceof Error ? error.message : "")?.[1];
+    if (!missing || !named.includes(missing) || !(await existingPublications(this.sql)).includes(missing)) {
+      this.tracker!.failed(error);
+      return;
+    }
+    this.tracker!.failed(error, {
+      cause: `the replication slot "${this.slot}" was created before publication "${missing}", and PostgreSQL before 18 cannot decode the changes made in between`,
+      fix: "recreating the slot now (changes since its last confirmed position are not delivered); nothing else to do",
+    });
+    await this.slotReleased();
+    await recreateSlot(this.sql, this.slot);
   }
 
   /** The executions of these transactions and the watermark, in one statement. */
   private async write(transactions: DecodedTransaction[]): Promise<void> {
     if (hasUnknownChange(transactions, this.index)) await this.reloadTriggers();
-    const candidates = await this.applyWhen(candidatesOf(transactions, this.index));
+    const candidates = await applyWhen(this.sql, this.when, candidatesOf(transactions, this.index), this.logger);
     if (candidates.length === 0) return;
     const upto = transactions[transactions.length - 1].commitEnd;
-    await this.sql`
-      select pgconductor.record_table_changes(
-        ${this.slot}, ${formatLsn(upto)}::pg_lsn,
-        ${candidates.map((c) => formatLsn(c.commitEnd))}::text[]::pg_lsn[],
-        ${candidates.map((c) => c.trigger.taskKey)}::text[],
-        ${candidates.map((c) => c.trigger.queue)}::text[],
-        ${candidates.map((c) => JSON.stringify(c.payload))}::text[]::jsonb[],
-        ${candidates.map((c) => c.dedupeKey)}::text[],
-        ${candidates.map((c) => c.eventName)}::text[])`;
+    await recordTableChanges(
+      this.sql,
+      this.slot,
+      formatLsn(upto),
+      candidates.map((c) => ({ commitEnd: formatLsn(c.commitEnd), taskKey: c.trigger.taskKey, queue: c.trigger.queue, payload: c.payload, dedupeKey: c.dedupeKey, eventName: c.eventName })),
+    );
   }
 
   /** Our status reports must reach the server well within its wal_sender_timeout (0 turns the timeout off). */
   private async statusInterval(): Promise<number> {
-    const [row] = await this.sql<{ ms: number }[]>`select setting::int as ms from pg_settings where name = 'wal_sender_timeout'`;
-    const timeout = row?.ms ?? 0;
+    const timeout = await walSenderTimeoutMs(this.sql);
     return timeout > 0 ? Math.max(100, Math.min(this.settings.statusIntervalMs, Math.floor(timeout / 3))) : this.settings.statusIntervalMs;
   }
 
@@ -212,41 +248,12 @@ export class TableChangesService implements OrchestratorService {
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       try {
-        const [row] = await this.sql<{ active: boolean }[]>`select active from pg_replication_slots where slot_name = ${this.slot}`;
-        if (!row?.active) return;
+        if (!(await readSlot(this.sql, this.slot))?.active) return;
       } catch {
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-  }
-
-  /**
-   * One statement decides every `when` of the burst. If a condition fails on some row (say a
-   * division by zero), each candidate is decided alone and the failing ones are logged and skipped,
-   * so one bad row cannot stop the stream. Any other error (the connection) is thrown: the session
-   * ends and the burst is replayed.
-   */
-  private async applyWhen(candidates: Candidate[]): Promise<Candidate[]> {
-    try {
-      return await filterByWhen(this.sql, this.when, candidates);
-    } catch (error) {
-      if (!isConditionError(error)) throw error;
-    }
-    const kept: Candidate[] = [];
-    for (const candidate of candidates) {
-      try {
-        kept.push(...(await filterByWhen(this.sql, this.when, [candidate])));
-      } catch (error) {
-        if (!isConditionError(error)) throw error;
-        this.logger.error(`table changes: when "${candidate.trigger.when}" failed on a row; the change is skipped for this task`, {
-          task: candidate.trigger.taskKey,
-          change: candidate.dedupeKey,
-          error,
-        });
-      }
-    }
-    return kept;
   }
 
   private async reloadTriggers(): Promise<void> {
@@ -267,10 +274,4 @@ export class TableChangesService implements OrchestratorService {
       this.wake = done;
     });
   }
-}
-
-/** Data exceptions (class 22) and errors in the expression itself (class 42): the row or the condition, not the connection. */
-function isConditionError(error: unknown): boolean {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && (code.startsWith("22") || code.startsWith("42"));
 }

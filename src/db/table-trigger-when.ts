@@ -5,12 +5,21 @@
  * condition with its own types, operators and functions; nothing is re-implemented in JavaScript.
  */
 import type { Sql } from "postgres";
-import type { Candidate, RegisteredTrigger } from "./match";
+import type { RecordedTableTrigger } from "./table-triggers";
+
+type WhenTrigger = Pick<RecordedTableTrigger, "schema" | "table" | "when">;
+
+/** A row change to decide: its trigger and the rows as they arrived (null where absent). */
+export interface WhenInput {
+  trigger: WhenTrigger;
+  newRow: unknown;
+  oldRow: unknown;
+}
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** FROM items that bring `new` and `old` into scope, as records of the trigger's table. */
-function rowScope(trigger: Pick<RegisteredTrigger, "schema" | "table">, newRow: string, oldRow: string): string {
+function rowScope(trigger: Pick<WhenTrigger, "schema" | "table">, newRow: string, oldRow: string): string {
   const type = `null::${ident(trigger.schema)}.${ident(trigger.table)}`;
   return `jsonb_populate_record(${type}, ${newRow}) as "new", jsonb_populate_record(${type}, ${oldRow}) as "old"`;
 }
@@ -24,7 +33,7 @@ function condition(when: string): string {
  * Checks that a `when` is a boolean expression over the table's columns by evaluating it once on
  * empty rows. Returns the database's complaint, or null when it is fine.
  */
-export async function checkWhen(sql: Sql, trigger: Pick<RegisteredTrigger, "schema" | "table">, when: string): Promise<string | null> {
+export async function checkWhen(sql: Sql, trigger: Pick<WhenTrigger, "schema" | "table">, when: string): Promise<string | null> {
   try {
     await sql.unsafe(`select ${condition(when)} as ok from ${rowScope(trigger, "null::jsonb", "null::jsonb")}`);
     return null;
@@ -37,8 +46,8 @@ export async function checkWhen(sql: Sql, trigger: Pick<RegisteredTrigger, "sche
  * One statement that evaluates the `when` of many candidates at once; built once per set of
  * triggers. Its parameters come from `whenArguments`.
  */
-export function whenStatement(triggers: readonly RegisteredTrigger[]): { text: string; slot: Map<RegisteredTrigger, number> } {
-  const slot = new Map<RegisteredTrigger, number>();
+export function whenStatement(triggers: readonly WhenTrigger[]): { text: string; slot: Map<WhenTrigger, number> } {
+  const slot = new Map<WhenTrigger, number>();
   const branches: string[] = [];
   for (const trigger of triggers) {
     if (!trigger.when) continue;
@@ -53,21 +62,19 @@ export function whenStatement(triggers: readonly RegisteredTrigger[]): { text: s
   return { text, slot };
 }
 
-/** Keeps the candidates whose trigger has no `when`, or whose `when` holds for their rows. */
-export async function filterByWhen(
-  sql: Sql,
-  statement: ReturnType<typeof whenStatement>,
-  candidates: readonly Candidate[],
-): Promise<Candidate[]> {
-  const conditional = candidates.map((candidate, n) => ({ candidate, n })).filter(({ candidate }) => candidate.trigger.when);
-  if (conditional.length === 0) return [...candidates];
-  const json = (row: unknown) => (row === null ? null : JSON.stringify(row));
+/** The positions in `inputs` whose trigger has no `when`, or whose `when` holds for their rows. */
+export async function passingWhen(sql: Sql, statement: ReturnType<typeof whenStatement>, inputs: readonly WhenInput[]): Promise<Set<number>> {
+  const passed = new Set<number>();
+  const conditional: number[] = [];
+  inputs.forEach((input, n) => (input.trigger.when ? conditional.push(n) : passed.add(n)));
+  if (conditional.length === 0) return passed;
+  const json = (row: unknown) => (row === null || row === undefined ? null : JSON.stringify(row));
   const rows = await sql.unsafe<{ n: number }[]>(statement.text, [
-    conditional.map(({ n }) => n),
-    conditional.map(({ candidate }) => statement.slot.get(candidate.trigger) ?? -1),
-    conditional.map(({ candidate }) => json(candidate.change.new)),
-    conditional.map(({ candidate }) => json(candidate.change.old)),
+    conditional,
+    conditional.map((n) => statement.slot.get(inputs[n].trigger) ?? -1),
+    conditional.map((n) => json(inputs[n].newRow)),
+    conditional.map((n) => json(inputs[n].oldRow)),
   ] as never[]);
-  const passed = new Set(rows.map((row) => row.n));
-  return candidates.filter((candidate, n) => !candidate.trigger.when || passed.has(n));
+  for (const row of rows) passed.add(row.n);
+  return passed;
 }
