@@ -40,6 +40,10 @@ class PgConductorSystem implements QueueSystem {
     await this.conductor.invoke({ name: "bench" }, job);
   }
 
+  async enqueueAt(job: BenchJob, runAt: Date): Promise<void> {
+    await this.conductor.invoke({ name: "bench" }, job, { run_at: runAt });
+  }
+
   async unfinished(): Promise<number> {
     const [row] = await this.conductor.sql<{ n: number }[]>`
       select count(*)::int as n from pgconductor.executions where status in ('pending', 'running')`;
@@ -54,7 +58,7 @@ class PgConductorSystem implements QueueSystem {
 
 export const pgconductor: SystemFactory = {
   key: "pgconductor",
-  label: "pgconductor-js",
+  label: `pgconductor-js (concurrency ${CONCURRENCY})`,
   settings: `one worker, concurrency ${CONCURRENCY}, other worker settings default (LISTEN/NOTIFY, safety sweep every 10 s)`,
   unavailable: () => null,
   create: (databaseUrl) => new PgConductorSystem(databaseUrl),

@@ -20,6 +20,8 @@ export interface QueueSystem {
   /** Enqueues all jobs in one statement. */
   enqueueBatch(jobs: readonly BenchJob[]): Promise<void>;
   enqueueOne(job: BenchJob): Promise<void>;
+  /** Enqueues one job that must not start before `runAt`. */
+  enqueueAt(job: BenchJob, runAt: Date): Promise<void>;
   /** Jobs enqueued and not yet recorded as finished in the database. */
   unfinished(): Promise<number>;
   /** Stops the worker and closes every connection it opened. */
@@ -29,7 +31,7 @@ export interface QueueSystem {
 export interface SystemFactory {
   /** Stable key, used by workloads to pick systems and by ratio columns to pick the baseline. */
   readonly key: string;
-  /** Row label in the tables. */
+  /** Row label in the tables: the name and a short form of the configuration, so it stands beside the figures. */
   readonly label: string;
   /** One line saying how it is configured (printed under the tables). */
   readonly settings: string;

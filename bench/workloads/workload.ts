@@ -8,6 +8,8 @@ export interface BenchSettings {
   latencyJobs: number;
   /** Every workload runs this many rounds per system, the system order reversed each round (BENCH_ROUNDS). */
   rounds: number;
+  /** BENCH_FULL=1: the heavy workloads at full size (1M retained executions, the 300k run). */
+  full: boolean;
 }
 
 export interface WorkloadEnv {
@@ -24,6 +26,10 @@ export interface WorkloadEnv {
 export interface Row {
   figures: string[];
   primary: number;
+  /** Divided by the baseline row's `secondary` into a second ratio column (latency: p99 beside p50). */
+  secondary?: number;
+  /** Replaces the system's label (a workload printing several rows for one system). */
+  label?: string;
 }
 
 export interface Workload<Sample = any> {
@@ -35,8 +41,12 @@ export interface Workload<Sample = any> {
   systems?: readonly string[];
   columns: readonly string[];
   /** The last column: this row's primary figure divided by the baseline row's (of `workload`, default this one). */
-  ratio: { header: string; system: string; workload?: string };
+  ratio?: { header: string; system: string; workload?: string; secondaryHeader?: string };
+  /** Rounds for this workload when not BENCH_ROUNDS (the long runs go once). */
+  rounds?(settings: BenchSettings): number;
+  /** After all rounds on all systems: leave the database as the next workloads expect it. */
+  cleanUp?(databaseUrl: string, systemKey: string): Promise<void>;
   /** One round on one system. */
   run(env: WorkloadEnv): Promise<Sample>;
-  summarize(samples: Sample[]): Row;
+  summarize(samples: Sample[]): Row | Row[];
 }
