@@ -8,7 +8,7 @@
  * live heap, not whatever garbage the last minor collections left.
  */
 import { Conductor, Orchestrator, TaskSchemas, type DefineTask } from "pgconductor-js";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 
 import { CHILD_TASK, type ChildArgs, type ChildMessage } from "./children";
 

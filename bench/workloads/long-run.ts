@@ -7,7 +7,7 @@
  */
 import postgres from "postgres";
 import { Conductor, TaskSchemas, type DefineTask } from "pgconductor-js";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 import { CHILD_TASK, startChild, type ChildMessage } from "./children";
 import type { BenchSettings, Row, Workload, WorkloadEnv } from "./workload";
 

@@ -8,7 +8,7 @@
  */
 import postgres from "postgres";
 import { Conductor, TaskSchemas, type DefineTask } from "pgconductor-js";
-import { silentLogger } from "../../src/api/logger";
+import { silentLogger } from "../../src/model/logger";
 import { CHILD_TASK, startChild } from "./children";
 import type { Row, Workload, WorkloadEnv } from "./workload";
 
