@@ -15,42 +15,46 @@ export interface TimelineEntry {
   text: string;
 }
 
-const DEADLINE = "#deadline";
-
-function untilOf(result: unknown): Date | null {
-  const until = (result as { until?: unknown } | null)?.until;
-  if (typeof until !== "string") return null;
-  const date = new Date(until);
-  return Number.isNaN(date.getTime()) ? null : date;
+export interface StoredStep {
+  /** step: ctx.step; sleep: ctx.sleep; invoke: a child's outcome (ctx.invoke); deadline: a child's timeout. */
+  kind: "step" | "sleep" | "invoke" | "deadline" | "other";
+  /** The name the task gave it. */
+  name: string;
+  /** step: its return value; sleep: { until }; invoke: { result } or { error }; deadline: { until }. */
+  result: unknown;
+  at: Date;
 }
+
+/** Steps are stored under a prefix (`step:`, `sleep:`, `invoke:`, see runtime/task-context). */
+export function describeStep(step: StepRow): StoredStep {
+  const match = /^(step|sleep|invoke):(.*)$/s.exec(step.name);
+  if (!match) return { kind: "other", name: step.name, result: step.result, at: step.created_at };
+  const [, prefix, name] = match;
+  if (prefix === "invoke" && name.endsWith("#deadline")) return { kind: "deadline", name: name.slice(0, -"#deadline".length), result: step.result, at: step.created_at };
+  if (prefix === "step") return { kind: "step", name, result: (step.result as { value?: unknown } | null)?.value ?? null, at: step.created_at };
+  return { kind: prefix as "sleep" | "invoke", name, result: step.result, at: step.created_at };
+}
+
+const untilOf = (result: unknown) => (result as { until?: unknown } | null)?.until;
 
 export function buildTimeline(row: ExecutionDetailRow, steps: readonly StepRow[], children: readonly RelatedRow[]): TimelineEntry[] {
   const entries: TimelineEntry[] = [{ at: row.created_at, kind: "created", text: `created by ${row.event_name}` }];
-  const childSteps = new Set(children.map((child) => child.parent_step).filter((step): step is string => step !== null));
   if (row.attempts === 0 && row.status === "pending" && row.run_at > row.created_at) {
     entries.push({ at: row.run_at, kind: "scheduled", text: "due" });
   }
   if (row.started_at) entries.push({ at: row.started_at, kind: "started", text: "first attempt started" });
 
-  for (const step of steps) {
-    if (step.name.endsWith(DEADLINE)) {
-      const until = untilOf(step.result);
-      entries.push({ at: step.created_at, kind: "deadline", text: `child ${step.name.slice(0, -DEADLINE.length)} times out at ${until?.toISOString() ?? "?"}` });
-    } else if (childSteps.has(step.name)) {
-      const error = (step.result as { error?: unknown } | null)?.error;
-      entries.push({ at: step.created_at, kind: "step", text: `child result stored as step ${step.name}${error ? ` (error: ${String(error)})` : ""}` });
-    } else {
-      const until = untilOf(step.result);
-      if (until && Object.keys(step.result as object).length === 1) {
-        entries.push({ at: step.created_at, kind: "sleep", text: `sleep ${step.name} until ${until.toISOString()}` });
-      } else {
-        entries.push({ at: step.created_at, kind: "step", text: `step ${step.name} completed` });
-      }
-    }
+  for (const step of steps.map(describeStep)) {
+    const text =
+      step.kind === "step" ? `step ${step.name} completed`
+      : step.kind === "sleep" ? `sleep ${step.name} until ${String(untilOf(step.result))}`
+      : step.kind === "deadline" ? `child ${step.name} times out at ${String(untilOf(step.result))}`
+      : step.kind === "invoke" ? `child ${step.name} ${(step.result as { error?: unknown } | null)?.error !== undefined ? `failed: ${String((step.result as { error: unknown }).error)}` : "returned"}`
+      : `stored ${step.name}`;
+    entries.push({ at: step.at, kind: step.kind === "invoke" ? "child-finished" : step.kind === "other" ? "step" : step.kind, text });
   }
   for (const child of children) {
     entries.push({ at: child.created_at, kind: "child", text: `invoked ${child.task_key} ${child.id}${child.parent_step ? ` (step ${child.parent_step})` : ""}` });
-    if (child.finished_at) entries.push({ at: child.finished_at, kind: "child-finished", text: `child ${child.id} ${child.status}` });
   }
 
   if (row.status === "running" && row.locked_at && row.attempts > 1) {

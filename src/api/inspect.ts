@@ -5,7 +5,7 @@
 import type { Sql } from "postgres";
 import { ConfigurationError } from "./errors";
 import { compileExecutionFilter, isExecutionId, narrowsBeyondStatus, type ExecutionFilter, type ExecutionStatus } from "./execution-filter";
-import { buildTimeline, type TimelineEntry } from "./execution-timeline";
+import { buildTimeline, describeStep, type StoredStep, type TimelineEntry } from "./execution-timeline";
 import { cancelEach, listExecutionIds, listExecutionRows, readExecutionDetail, retryEach, type ExecutionSummaryRow, type RelatedRow } from "../db/inspect-executions";
 import { requireInstalled } from "./inspect-installed";
 
@@ -48,7 +48,7 @@ export interface ExecutionDetail extends ExecutionSummary {
   /** W3C traceparent of the span that invoked it, if that process traced. */
   traceContext: string | null;
   /** Stored steps (ctx.step results, sleeps, child outcomes), oldest first. */
-  steps: { name: string; result: unknown; at: Date }[];
+  steps: StoredStep[];
   parent: RelatedExecution | null;
   children: RelatedExecution[];
   timeline: TimelineEntry[];
@@ -87,7 +87,7 @@ export async function showExecution(sql: Sql, executionId: string): Promise<Exec
     eventName: row.event_name, payload: row.payload, result: row.result ?? null,
     cancelRequested: row.cancel_requested, cancelReason: row.cancel_reason, lockedBy: row.locked_by,
     waitingFor: row.waiting_for, traceContext: row.trace_context,
-    steps: steps.map((step) => ({ name: step.name, result: step.result, at: step.created_at })),
+    steps: steps.map(describeStep),
     parent: parent && related(parent),
     children: children.map(related),
     timeline: buildTimeline(row, steps, children),

@@ -45,7 +45,7 @@ export function renderDetail(d: ExecutionDetail): string {
   if (d.steps.length > 0) {
     lines.push("steps");
     const width = Math.max(...d.steps.map((step) => step.name.length));
-    for (const step of d.steps) lines.push(`  ${step.name.padEnd(width)}  ${oneLine(json(step.result), 100)}`);
+    for (const step of d.steps) lines.push(`  ${step.kind.padEnd(8)}  ${step.name.padEnd(width)}  ${oneLine(json(step.result), 100)}`);
   }
   lines.push("timeline");
   for (const entry of d.timeline) lines.push(`  ${entry.at.toISOString()}  ${entry.kind.padEnd(15)}  ${entry.text}`);

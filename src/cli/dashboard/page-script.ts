@@ -183,7 +183,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
               d.lastError !== null ? h("div", {}, [h("h3", {}, ["Error"]), h("pre", { class: "error", id: "error" }, [d.lastError])]) : null,
               d.status === "completed" ? h("div", {}, [h("h3", {}, ["Result"]), pre(d.result)]) : null,
               h("h3", {}, ["Payload"]), pre(d.payload),
-              h("h3", {}, ["Steps"]), table(["name", "stored", "result"], d.steps.map(function (s) { return row([s.name, when(s.at), JSON.stringify(s.result)]); })),
+              h("h3", {}, ["Steps"]), table(["kind", "name", "stored", "result"], d.steps.map(function (s) { return row([s.kind, s.name, when(s.at), JSON.stringify(s.result)]); })),
               h("h3", {}, ["Children"]), table(["id", "task", "status", "step"], d.children.map(function (c) { return row([link("#/execution/" + c.id, c.id), c.task, status(c.status), c.step || ""]); })),
               h("h3", {}, ["Timeline"]), table(["time", "what", ""], d.timeline.map(function (t) { return row([when(t.at), t.kind, t.text]); })));
           }, function (error) { fail(error); });
