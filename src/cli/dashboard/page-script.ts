@@ -57,9 +57,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
     box.className = "note shown";
     setTimeout(function () { box.className = "note"; }, 4000);
   }
-  function act(path, body, done) {
+  function act(path, body, verb, done) {
     api(path, body).then(function (outcome) {
-      note(outcome.done.length + " done" + (outcome.skipped.length ? ", " + outcome.skipped.length + " skipped: " + outcome.skipped[0].reason : ""));
+      note(outcome.done.length + " " + verb + (outcome.skipped.length ? ", " + outcome.skipped.length + " skipped: " + outcome.skipped[0].reason : ""));
       done();
     }, function (error) { note(error.message); });
   }
@@ -143,10 +143,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var body = h("div", {}, []);
       var bulk = h("div", { class: "bulk" }, actionsEnabled ? [
         h("button", { id: "retry-all", onclick: function () {
-          act("api/retry", { filter: Object.assign({}, filter, { status: "failed" }) }, view.refresh);
+          act("api/retry", { filter: Object.assign({}, filter, { status: "failed" }) }, "retried", view.refresh);
         } }, ["Retry matching failed"]),
         h("button", { id: "cancel-all", onclick: function () {
-          if (confirm("Cancel every pending and running execution matching this filter?")) act("api/cancel", { filter: Object.assign({}, filter, { status: ["pending", "running"] }) }, view.refresh);
+          if (confirm("Cancel every pending and running execution matching this filter?")) act("api/cancel", { filter: Object.assign({}, filter, { status: ["pending", "running"] }) }, "cancelled", view.refresh);
         } }, ["Cancel matching"]),
       ] : []);
       main.replaceChildren(h("h2", {}, ["Executions"]), form, bulk, body);
@@ -170,8 +170,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
         refresh: function () {
           return api("api/executions/" + encodeURIComponent(id)).then(function (d) {
             var buttons = [];
-            if (actionsEnabled && d.status === "failed") buttons.push(h("button", { id: "retry", onclick: function () { act("api/executions/" + d.id + "/retry", {}, view.refresh); } }, ["Retry"]));
-            if (actionsEnabled && (d.status === "pending" || d.status === "running")) buttons.push(h("button", { id: "cancel", onclick: function () { act("api/executions/" + d.id + "/cancel", {}, view.refresh); } }, ["Cancel"]));
+            if (actionsEnabled && d.status === "failed") buttons.push(h("button", { id: "retry", onclick: function () { act("api/executions/" + d.id + "/retry", {}, "retried", view.refresh); } }, ["Retry"]));
+            if (actionsEnabled && (d.status === "pending" || d.status === "running")) buttons.push(h("button", { id: "cancel", onclick: function () { act("api/executions/" + d.id + "/cancel", {}, "cancelled", view.refresh); } }, ["Cancel"]));
             var facts = [["task", d.task], ["queue", d.queue], ["status", status(d.status)], ["attempts", d.attempts + " of " + (d.maxAttempts || "?")],
               ["event", d.eventName], ["created", when(d.createdAt)], ["run at", when(d.runAt)], ["finished", when(d.finishedAt)],
               ["dedupe key", d.dedupeKey || "-"], ["held by", d.lockedBy || "-"],
@@ -180,7 +180,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
               h("h2", {}, ["Execution ", h("code", {}, [d.id])]),
               h("div", { class: "bulk" }, buttons),
               h("dl", { id: "facts" }, facts.flatMap(function (f) { return [h("dt", {}, [f[0]]), h("dd", { id: "fact-" + f[0].replace(/ /g, "-") }, [f[1]])]; })),
-              d.lastError !== null ? h("div", {}, [h("h3", {}, ["Error"]), h("pre", { class: "error", id: "error" }, [d.lastError])]) : null,
+              d.lastError !== null ? h("div", {}, [h("h3", {}, [d.status === "failed" ? "Error" : "Last error (of an earlier attempt)"]), h("pre", { class: "error", id: "error" }, [d.lastError])]) : null,
               d.status === "completed" ? h("div", {}, [h("h3", {}, ["Result"]), pre(d.result)]) : null,
               h("h3", {}, ["Payload"]), pre(d.payload),
               h("h3", {}, ["Steps"]), table(["kind", "name", "stored", "result"], d.steps.map(function (s) { return row([s.kind, s.name, when(s.at), JSON.stringify(s.result)]); })),

@@ -37,7 +37,7 @@ button:hover { background: #3a3a36; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; background: #fff; border: 1px solid var(--line); padding: 10px 14px; margin: 8px 0; }
 dt { color: var(--muted); }
 dd { margin: 0; }
-svg.chart { width: 240px; height: 30px; display: block; }
+svg.chart { width: 360px; height: 32px; display: block; }
 svg.chart .ok { fill: var(--ok); }
 svg.chart .bad { fill: var(--bad); }
 svg.chart .off { fill: var(--off); }

@@ -13,6 +13,7 @@ export function pageHtml(options: { csrfToken: string; actions: boolean }): stri
 <meta name="csrf-token" content="${escapeAttribute(options.csrfToken)}">
 <meta name="actions" content="${options.actions ? "true" : "false"}">
 <title>pgconductor</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="app.css">
 </head>
 <body>
