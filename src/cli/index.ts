@@ -5,14 +5,19 @@
  */
 import { cancelCommand } from "./cancel";
 import { helpText, parseCommandArgs, usageLine, UsageError, type CliIo, type Command } from "./command";
+import { dashboardCommand } from "./dashboard-command";
 import { genTypesCommand } from "./gen-types";
+import { listCommand } from "./list";
 import { migrateCommand } from "./migrate";
 import { maintenanceCommand } from "./maintenance";
 import { retryCommand } from "./retry";
+import { showCommand } from "./show";
 import { statusCommand } from "./status";
 import { watchCommand } from "./watch";
 
-export const COMMANDS: readonly Command[] = [migrateCommand, statusCommand, watchCommand, retryCommand, cancelCommand, maintenanceCommand, genTypesCommand];
+export const COMMANDS: readonly Command[] = [
+  migrateCommand, statusCommand, watchCommand, listCommand, showCommand, retryCommand, cancelCommand, dashboardCommand, maintenanceCommand, genTypesCommand,
+];
 
 const TOP_USAGE = "usage: pgconductor <command> [arguments] [--db-url URL]";
 
