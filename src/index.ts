@@ -8,7 +8,7 @@ export { DatabaseSchema } from "./api/database-schema";
 export type { Task, TaskOptions, Trigger, TaskContext, TaskEvent, TaskReference } from "./api/task";
 export type { Logger } from "./api/logger";
 export { createConsoleLogger } from "./api/logger";
-export { PgConductorError, ValidationError, UnknownTaskError, UnknownEventError, ConfigurationError, ChildExecutionError, ChildTimeoutError } from "./api/errors";
+export { PgConductorError, ValidationError, UnknownTaskError, UnknownEventError, ConfigurationError, ChildExecutionError, ChildTimeoutError, TaskTimeoutError } from "./api/errors";
 export type { TransactionOptions } from "./db/transaction";
 export type { WorkerConfig } from "./runtime/worker-config";
 export type { BatchTaskContext } from "./runtime/batch-runner";

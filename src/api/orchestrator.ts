@@ -21,6 +21,9 @@ import { resolveWorkerConfig, type WorkerConfig } from "../runtime/worker-config
 import { configureTasks, type MaintenanceReport } from "../db/execution-control";
 import { settingsOf } from "./task-settings";
 import { runMaintenance } from "../runtime/maintenance";
+import { PauseState } from "../runtime/pause-state";
+import { configureFlow, listPauses } from "../db/flow-control";
+import { flowSettingsOf } from "../model/flow-settings";
 
 export interface OrchestratorOptions {
   conductor: Conductor<any, any, any>;
@@ -55,6 +58,8 @@ export class Orchestrator {
   private readonly workers: Worker[];
   private readonly services: OrchestratorService[];
   private readonly subscription = new Subscription();
+  /** Paused queues and tasks, shared by this orchestrator's workers. */
+  readonly pauses = new PauseState();
   private readonly heartbeatIntervalMs: number;
   private readonly leaseMs: number;
   private readonly handleSignals: boolean;
@@ -82,6 +87,7 @@ export class Orchestrator {
           orchestratorId: this.id,
           logger: this.conductor.logger,
           clock: options.clock,
+          pauses: this.pauses,
           makeBatchContext: (task, signal) => ({
             ...this.conductor.context,
             logger: taggedLogger(this.conductor.logger, { task: task.name, queue: task.queue }),
@@ -144,6 +150,8 @@ export class Orchestrator {
     const tasks = this.workers.flatMap((worker) => worker.tasks);
     await upsertTasks(sql, tasks.map((task) => ({ key: task.name, queue: task.queue, maxAttempts: task.maxAttempts })));
     await configureTasks(sql, tasks.map((task) => ({ key: task.name, settings: settingsOf(task) })));
+    await configureFlow(sql, tasks.map((task) => ({ key: task.name, flow: flowSettingsOf(task) })));
+    this.pauses.replace(await listPauses(sql));
 
     const onListenError = (error: unknown) => logger.error("LISTEN failed", { orchestrator: this.id, error });
     const work = channel$(sql, "pgconductor_work", onListenError);
@@ -159,6 +167,14 @@ export class Orchestrator {
         if (message.type !== "notification") return;
         const [orchestratorId, executionId] = message.payload.split("|");
         if (orchestratorId === this.id) this.abortExecution(executionId);
+      }),
+    );
+    const pauseChannel = channel$(sql, "pgconductor_pause", onListenError);
+    this.subscription.add(
+      pauseChannel.subscribe((message) => {
+        // After a (re)connect, notifications sent meanwhile are lost: read the table again.
+        if (message.type === "listening") void this.reloadPauses();
+        else this.pauses.applyNotification(message.payload);
       }),
     );
     for (const worker of this.workers) worker.start({ work$, listening$ });
@@ -195,6 +211,7 @@ export class Orchestrator {
     try {
       const { stop, cancelledIds } = await heartbeat(sql, this.id);
       cancelledIds.forEach((id) => this.abortExecution(id));
+      await this.reloadPauses(); // in case a pause notification was lost
       const recovered = await recoverExpired(sql, this.leaseMs);
       if (recovered > 0) logger.warn("returned executions of dead orchestrators to their queues", { count: recovered });
       if (stop && !this.stopping) {
@@ -203,6 +220,14 @@ export class Orchestrator {
       }
     } catch (error) {
       logger.warn("heartbeat failed", { orchestrator: this.id, error });
+    }
+  }
+
+  private async reloadPauses(): Promise<void> {
+    try {
+      this.pauses.replace(await listPauses(this.conductor.sql));
+    } catch (error) {
+      this.conductor.logger.warn("reading paused queues and tasks failed", { orchestrator: this.id, error });
     }
   }
 

@@ -10,9 +10,10 @@ import { migrateCommand } from "./migrate";
 import { maintenanceCommand } from "./maintenance";
 import { retryCommand } from "./retry";
 import { statusCommand } from "./status";
+import { pauseCommands } from "./pause";
 import { watchCommand } from "./watch";
 
-export const COMMANDS: readonly Command[] = [migrateCommand, statusCommand, watchCommand, retryCommand, cancelCommand, maintenanceCommand, genTypesCommand];
+export const COMMANDS: readonly Command[] = [migrateCommand, statusCommand, watchCommand, retryCommand, cancelCommand, ...pauseCommands, maintenanceCommand, genTypesCommand];
 
 const TOP_USAGE = "usage: pgconductor <command> [arguments] [--db-url URL]";
 

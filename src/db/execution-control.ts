@@ -53,6 +53,8 @@ export interface GatedExecution {
   runAt: Date | null;
   kind: "throttle" | "debounce";
   seconds: number;
+  maxSeconds: number | null;
+  concurrencyKey: string | null;
 }
 
 export async function invokeGated(db: Db, rows: readonly GatedExecution[]): Promise<string[]> {
@@ -66,7 +68,9 @@ export async function invokeGated(db: Db, rows: readonly GatedExecution[]): Prom
       ${rows.map((r) => r.priority)}::int[],
       ${rows.map((r) => r.runAt?.toISOString() ?? null)}::timestamptz[],
       ${rows.map((r) => r.kind)}::text[],
-      ${rows.map((r) => r.seconds)}::float8[])`;
+      ${rows.map((r) => r.seconds)}::float8[],
+      ${rows.map((r) => r.maxSeconds)}::float8[],
+      ${rows.map((r) => r.concurrencyKey)}::text[])`;
   return result.map((row) => row.id);
 }
 
