@@ -8,7 +8,7 @@ export { DatabaseSchema } from "./model/database-schema";
 export type { Task, TaskOptions, Trigger, TaskContext, TaskEvent, TaskReference } from "./model/task";
 export type { Logger } from "./model/logger";
 export { createConsoleLogger } from "./model/logger";
-export { PgConductorError, ValidationError, UnknownTaskError, UnknownEventError, ConfigurationError, ChildExecutionError, ChildTimeoutError } from "./model/errors";
+export { PgConductorError, ValidationError, UnknownTaskError, UnknownEventError, ConfigurationError, ChildExecutionError, ChildTimeoutError, TaskTimeoutError } from "./model/errors";
 export type { TransactionOptions } from "./db/transaction";
 export type { WorkerConfig } from "./model/worker-config";
 export type { BatchTaskContext } from "./runtime/batch-runner";

@@ -19,6 +19,10 @@ import { validateTriggers } from "../model/triggers";
 import { isBatchInvoke, writeOncePerDedupeKey } from "./invoke-batch";
 import { resolveTaskSettings } from "../model/task-settings";
 import { invokeWithGates, resolveGate } from "./invoke-gates";
+import { resolveConcurrencyKey, writeKeyedApart } from "./invoke-flow";
+import { resolveFlowSettings } from "../model/flow-settings";
+import { invokeKeyed, listPauses, setPaused } from "../db/flow-control";
+import { pauseTarget, type PauseSelector, type PausedEntry } from "./pause-target";
 import type { BatchTaskContext } from "../runtime/batch-runner";
 import type { TaskEvent } from "../model/task";
 import { assertKnownEventTriggers, validateEvent } from "../model/event-validation";
@@ -48,8 +52,13 @@ export interface InvokeOptions {
   run_at?: Date | number;
   /** At most one execution per `seconds` for the task and dedupe_key; calls inside the window get its id. */
   throttle?: { seconds: number };
-  /** Calls for the task and dedupe_key collapse into one execution, run `seconds` after the last call with its payload. */
-  debounce?: { seconds: number };
+  /**
+   * Calls for the task and dedupe_key collapse into one execution, run `seconds` after the last call
+   * with its payload; with `maxSeconds`, never later than that after the first call of the series.
+   */
+  debounce?: { seconds: number; maxSeconds?: number };
+  /** The key per-key limits count this execution under (the task needs keyConcurrency or rateLimit.perKey). */
+  concurrency_key?: string;
 }
 
 export interface InvokeItem<Payload> extends InvokeOptions {
@@ -146,6 +155,7 @@ export class Conductor<
     validateTriggers(name, triggerList);
     assertKnownEventTriggers(name, triggerList, this.eventSchemas);
     resolveTaskSettings(taskRef);
+    resolveFlowSettings(taskRef);
     const task: Task = {
       name,
       queue: taskRef.queue ?? DEFAULT_QUEUE,
@@ -167,9 +177,13 @@ export class Conductor<
     const rows: NewExecution[] = [];
     for (const item of items) rows.push(await this.prepareInvoke(ref, item.payload, item));
     await this.ensureInstalled();
-    const invokePlain = (db: Sql, plain: NewExecution[]) => writeOncePerDedupeKey(plain, (unique) => invokeExecutions(db, unique));
+    const invokePlain = (db: Sql, plain: NewExecution[]) =>
+      writeKeyedApart(plain, (unkeyed) => writeOncePerDedupeKey(unkeyed, (unique) => invokeExecutions(db, unique)),
+        (keyed) => writeOncePerDedupeKey(keyed, (unique) => invokeKeyed(db, unique)));
     const db = joinable(options.sql ?? this.sql);
-    const resolved = rows.some((row) => row.gate) ? await invokeWithGates(db, rows, invokePlain) : await invokePlain(db, rows);
+    const resolved = rows.some((row) => row.gate || row.concurrencyKey != null)
+      ? await invokeWithGates(db, rows, invokePlain)
+      : await invokePlain(db, rows);
     return batch ? resolved : resolved[0];
   }
 
@@ -185,6 +199,7 @@ export class Conductor<
       throw new ConfigurationError(`Task "${name}": priority must be an integer (got ${options.priority})`);
     }
     const gate = resolveGate(name, options);
+    const concurrencyKey = resolveConcurrencyKey(name, options.concurrency_key, this.tasks.get(name));
     return {
       taskKey: name,
       queue: ref.queue ?? this.tasks.get(name)?.queue ?? DEFAULT_QUEUE,
@@ -193,6 +208,7 @@ export class Conductor<
       priority: options.priority ?? DEFAULT_PRIORITY,
       runAt,
       gate,
+      concurrencyKey,
     };
   }
 
@@ -294,6 +310,29 @@ export class Conductor<
   /** State, attempts, timestamps, last error, result, stored step names, parent and children; null if unknown. */
   getExecution(executionId: string): Promise<ExecutionInfo | null> {
     return this.observability.getExecution(executionId);
+  }
+
+  /**
+   * Pauses a queue or a task everywhere (persisted, so it holds across restarts): nothing of it is
+   * claimed until resume; running executions finish. Returns false when it was already paused.
+   */
+  async pause(selector: PauseSelector): Promise<boolean> {
+    const target = pauseTarget("pause", selector);
+    await this.ensureInstalled();
+    return setPaused(this.sql, target, true);
+  }
+
+  /** Resumes a paused queue or task; workers are woken at once. False when it was not paused. */
+  async resume(selector: PauseSelector): Promise<boolean> {
+    const target = pauseTarget("resume", selector);
+    await this.ensureInstalled();
+    return setPaused(this.sql, target, false);
+  }
+
+  /** The queues and tasks paused now. */
+  async paused(): Promise<PausedEntry[]> {
+    await this.ensureInstalled();
+    return (await listPauses(this.sql)).map((p) => ({ [p.kind]: p.name, pausedAt: p.pausedAt }) as PausedEntry);
   }
 
   createWorker(options: CreateWorkerOptions): WorkerDefinition {

@@ -10,6 +10,8 @@ import { invokeGated } from "../db/gates";
 export interface Gate {
   kind: "throttle" | "debounce";
   seconds: number;
+  /** Debounce only: the execution runs at most this long after the first call of its series. */
+  maxSeconds?: number | null;
 }
 
 /** Reads `throttle` / `debounce` from invoke options; the error names the task and the rule. */
@@ -25,7 +27,13 @@ export function resolveGate(taskName: string, options: { throttle?: unknown; deb
   if (kind === "debounce" && options.run_at !== undefined) {
     throw new ConfigurationError(`Task "${taskName}": debounce decides when the execution runs, so run_at cannot be given with it`);
   }
-  return { kind, seconds };
+  const maxSeconds = (options[kind] as { maxSeconds?: unknown }).maxSeconds;
+  if (maxSeconds === undefined) return { kind, seconds };
+  if (kind === "throttle") throw new ConfigurationError(`Task "${taskName}": throttle.maxSeconds is not an option (maxSeconds belongs to debounce)`);
+  if (typeof maxSeconds !== "number" || !Number.isFinite(maxSeconds) || maxSeconds < seconds) {
+    throw new ConfigurationError(`Task "${taskName}": debounce.maxSeconds must be a number of seconds >= debounce.seconds (${seconds}) (got ${JSON.stringify(maxSeconds)})`);
+  }
+  return { kind, seconds, maxSeconds };
 }
 
 /**
@@ -52,6 +60,8 @@ export async function invokeWithGates(
         runAt: row.runAt ?? null,
         kind: row.gate!.kind,
         seconds: row.gate!.seconds,
+        maxSeconds: row.gate!.maxSeconds ?? null,
+        concurrencyKey: row.concurrencyKey ?? null,
       })),
     );
     let p = 0;

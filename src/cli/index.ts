@@ -13,10 +13,11 @@ import { maintenanceCommand } from "./maintenance";
 import { retryCommand } from "./retry";
 import { showCommand } from "./show";
 import { statusCommand } from "./status";
+import { pauseCommands } from "./pause";
 import { watchCommand } from "./watch";
 
 export const COMMANDS: readonly Command[] = [
-  migrateCommand, statusCommand, watchCommand, listCommand, showCommand, retryCommand, cancelCommand, dashboardCommand, maintenanceCommand, genTypesCommand,
+  migrateCommand, statusCommand, watchCommand, listCommand, showCommand, retryCommand, cancelCommand, ...pauseCommands, dashboardCommand, maintenanceCommand, genTypesCommand,
 ];
 
 const TOP_USAGE = "usage: pgconductor <command> [arguments] [--db-url URL]";

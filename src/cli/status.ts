@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import { assertInstalled, NOT_INSTALLED, withDatabase, type Command } from "./command";
 import { formatAge, formatBytes, renderTable } from "./table";
+import { listPauses } from "../db/flow-control";
 
 export const statusCommand: Command = {
   name: "status",
@@ -38,6 +39,7 @@ export async function statusReport(sql: Sql): Promise<string> {
     where slot_name like 'pgconductor%' and database = current_database()
     order by slot_name`;
 
+  const pauses = await listPauses(sql);
   const sections = [
     "Queues",
     queues.length === 0
@@ -51,6 +53,9 @@ export async function statusReport(sql: Sql): Promise<string> {
           o.id, o.hostname, o.pid, formatAge(o.started), `${formatAge(o.age)} ago${o.stop_requested ? " (asked to stop)" : ""}`,
         ]), new Set([2]))),
   ];
+  if (pauses.length > 0) {
+    sections.push("", "Paused", indent(renderTable(["kind", "name", "since"], pauses.map((p) => [p.kind, p.name, p.pausedAt.toISOString()]))));
+  }
   if (slots.length > 0) {
     sections.push("", "Replication slots", indent(renderTable(["slot", "active", "lag"], slots.map((s) => [
       s.slot_name, s.active ? "yes" : "no", s.lag === null ? "-" : formatBytes(s.lag),

@@ -11,6 +11,8 @@ export interface GatedExecution {
   runAt: Date | null;
   kind: "throttle" | "debounce";
   seconds: number;
+  maxSeconds: number | null;
+  concurrencyKey: string | null;
 }
 
 export async function invokeGated(db: Db, rows: readonly GatedExecution[]): Promise<string[]> {
@@ -21,6 +23,8 @@ export async function invokeGated(db: Db, rows: readonly GatedExecution[]): Prom
       ${a.taskKeys}::text[], ${a.queues}::text[], ${a.payloads}::text[]::jsonb[], ${a.keys}::text[],
       ${a.priorities}::int[], ${a.runAts}::timestamptz[],
       ${rows.map((r) => r.kind)}::text[],
-      ${rows.map((r) => r.seconds)}::float8[])`;
+      ${rows.map((r) => r.seconds)}::float8[],
+      ${rows.map((r) => r.maxSeconds)}::float8[],
+      ${rows.map((r) => r.concurrencyKey)}::text[])`;
   return result.map((row) => row.id);
 }

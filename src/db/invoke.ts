@@ -11,7 +11,9 @@ export interface NewExecution {
   runAt?: Date | null;
   eventName?: string | null;
   /** Throttle or debounce (invoke options); such rows go through pgconductor.invoke_gated. */
-  gate?: { kind: "throttle" | "debounce"; seconds: number } | null;
+  gate?: { kind: "throttle" | "debounce"; seconds: number; maxSeconds?: number | null } | null;
+  /** Key of per-key limits (invoke option concurrency_key); such rows go through pgconductor.invoke_keyed. */
+  concurrencyKey?: string | null;
 }
 
 export async function invokeExecutions(db: Db, executions: readonly NewExecution[]): Promise<string[]> {

@@ -93,3 +93,6 @@ function isWireEvent(value: unknown): value is WireEvent {
 export function isFinal(kind: ExecutionEventKind): boolean {
   return kind === "completed" || kind === "failed" || kind === "cancelled";
 }
+
+/** `pause|queue|name`, `resume|task|name`…: a queue or task was paused or resumed (sql/010_flow_control.sql). */
+export const PAUSE_CHANNEL = "pgconductor_pause";

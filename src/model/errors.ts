@@ -38,3 +38,10 @@ export class ChildExecutionError extends PgConductorError {
 }
 
 export class ChildTimeoutError extends PgConductorError {}
+
+/** An attempt ran longer than its task's timeoutMs; it fails and is retried like any failure. */
+export class TaskTimeoutError extends PgConductorError {
+  constructor(readonly taskName: string, readonly timeoutMs: number) {
+    super(`Task "${taskName}" timed out after ${timeoutMs} ms (timeoutMs)`);
+  }
+}

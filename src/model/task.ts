@@ -22,6 +22,14 @@ export interface TaskOptions<Name extends string = string> {
   removeOnFail?: { days: number } | boolean;
   /** Run executions in groups: the handler gets `(events[], ctx)`. */
   batch?: { size: number; timeoutMs: number };
+  /** Most executions sharing a `concurrency_key` running at once, across every machine. */
+  keyConcurrency?: number;
+  /** At most `limit` starts per `periodSeconds`, task-wide or (perKey) per `concurrency_key`. */
+  rateLimit?: { limit: number; periodSeconds: number; perKey?: boolean };
+  /** Delay before each retry: initialMs × factor^(attempt − 1), at most maxMs, minus up to `jitter` of it. */
+  retry?: { initialMs: number; factor?: number; maxMs?: number; jitter?: number };
+  /** An attempt running longer fails with a TaskTimeoutError (ctx.signal aborts); it is retried like any failure. */
+  timeoutMs?: number;
 }
 
 export interface InvocableTrigger { invocable: true }

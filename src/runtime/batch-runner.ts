@@ -8,7 +8,7 @@ import type { Logger } from "../model/logger";
 import type { Task } from "../model/task";
 import type { ClaimedExecution } from "../db/claim";
 import { batchWindow } from "./batch-window";
-import type { Outcome } from "./run-execution";
+import { failure, type Outcome } from "./run-execution";
 import type { ExecutionControl } from "./task-context";
 
 /** The `ctx` of a batch handler: no steps or sleeps, since a batch is not one durable execution. */
@@ -94,7 +94,7 @@ export class BatchRunner {
       }
       const message = error instanceof Error ? error.message || error.name : String(error);
       this.logger.warn("batch failed; every execution in it will retry", { task: this.task.name, size: live.length, error: message });
-      live.forEach(({ execution, resolve }) => resolve({ kind: "fail", id: execution.id, error: message, final: false }));
+      live.forEach(({ execution, resolve }) => resolve(failure(execution, this.task, error)));
     }
   }
 }

@@ -3,13 +3,16 @@
  * table changes, maintenance, stop requests, cancel listener, heartbeat, rescuer), started and
  * stopped in order. It gets only what it needs: no Conductor, no public options.
  */
+import { PauseState } from "./pause-state";
+import { configureFlow, listPauses } from "../db/flow-control";
+import { flowSettingsOf } from "../model/flow-settings";
 import { hostname } from "node:os";
-import { filter, firstValueFrom, map, merge, race, Subscription, timer, type Observable } from "rxjs";
+import { filter, firstValueFrom, interval, map, merge, race, Subscription, timer, type Observable } from "rxjs";
 import type { Sql } from "postgres";
 import { hasOutstandingWork } from "../db/claim";
 import { registerOrchestrator, unregisterOrchestrator } from "../db/orchestrators";
 import { configureTasks, upsertTasks } from "../db/task-settings";
-import { parseWorkNotification, WORK_CHANNEL, type WorkNotification } from "../model/channels";
+import { parseWorkNotification, PAUSE_CHANNEL, WORK_CHANNEL, type WorkNotification } from "../model/channels";
 import { taggedLogger, type Logger } from "../model/logger";
 import type { Task } from "../model/task";
 import { settingsOf } from "../model/task-settings";
@@ -44,6 +47,8 @@ export class Engine {
   private readonly services: OrchestratorService[];
   private readonly cancelListener: CancelListener;
   private readonly subscription = new Subscription();
+  /** Paused queues and tasks, shared by this orchestrator's workers (see pause-state.ts). */
+  readonly pauses = new PauseState();
   private started = false;
   private stopRequested = false;
 
@@ -56,6 +61,7 @@ export class Engine {
           orchestratorId: options.id,
           logger,
           clock: options.clock,
+          pauses: this.pauses,
           makeBatchContext: (task, signal) => ({ ...context, logger: taggedLogger(logger, { task: task.name, queue: task.queue }), signal }),
           makeContext: (task, execution, control) =>
             createTaskContext({
@@ -98,6 +104,8 @@ export class Engine {
     const tasks = this.tasks;
     await upsertTasks(sql, tasks.map((task) => ({ key: task.name, queue: task.queue, maxAttempts: task.maxAttempts })));
     await configureTasks(sql, tasks.map((task) => ({ key: task.name, settings: settingsOf(task) })));
+    await configureFlow(sql, tasks.map((task) => ({ key: task.name, flow: flowSettingsOf(task) })));
+    this.pauses.replace(await listPauses(sql));
 
     const onListenError = (error: unknown) => logger.error("LISTEN failed", { orchestrator: id, error });
     const work = channel$(sql, WORK_CHANNEL, onListenError);
@@ -119,6 +127,15 @@ export class Engine {
       },
     };
     this.cancelListener.start(context);
+    this.subscription.add(
+      context.channel(PAUSE_CHANNEL).subscribe((message) => {
+        // After a (re)connect, notifications sent meanwhile are lost: read the table again.
+        if (message.type === "listening") void this.reloadPauses();
+        else this.pauses.applyNotification(message.payload);
+      }),
+    );
+    // In case a pause notification was lost while the connection stayed up.
+    this.subscription.add(interval(this.options.heartbeatIntervalMs).subscribe(() => void this.reloadPauses()));
     for (const worker of this.workers) worker.start({ work$, listening$ });
     for (const service of this.services) await service.start(context);
   }
@@ -146,6 +163,14 @@ export class Engine {
       if (idle() && !(await hasOutstandingWork(this.options.sql, queues, taskKeys)) && idle()) return;
       // Look again when a worker runs dry, or after a while for work other orchestrators hold.
       await firstValueFrom(race(merge(...this.workers.map((worker) => worker.idle)), timer(250)), { defaultValue: undefined });
+    }
+  }
+
+  private async reloadPauses(): Promise<void> {
+    try {
+      this.pauses.replace(await listPauses(this.options.sql));
+    } catch (error) {
+      this.options.logger.warn("reading paused queues and tasks failed", { orchestrator: this.options.id, error });
     }
   }
 

@@ -4,10 +4,13 @@ import type { Task } from "../model/task";
 import type { ClaimedExecution } from "../db/claim";
 import { isInterruption } from "./interruptions";
 import type { ExecutionControl } from "./task-context";
+import { flowSettingsOf } from "../model/flow-settings";
+import { retryAfterOf, retryDelayMs } from "./retry-delay";
 
 export type Outcome =
   | { kind: "complete"; id: string; result: unknown }
-  | { kind: "fail"; id: string; error: string; final: boolean }
+  /** delayMs: before the next attempt (retry policy or the error's retryAfterMs); null: default backoff. */
+  | { kind: "fail"; id: string; error: string; final: boolean; delayMs?: number | null }
   | { kind: "release"; id: string }
   | { kind: "cancelled"; id: string }
   /** The execution already hung up in the database (sleep, child): nothing left to write. */
@@ -30,8 +33,14 @@ export async function runExecution(
     if (control.signal.aborted) return { kind: "cancelled", id };
     if (isInterruption(error)) return error.reason === "released" ? { kind: "release", id } : { kind: "cancelled", id };
     const final = error instanceof ChildExecutionError || error instanceof ChildTimeoutError;
-    return { kind: "fail", id, error: describeError(error), final };
+    return failure(execution, task, error, final);
   }
+}
+
+/** A failed attempt, with the delay before the next one from the task's retry policy or the error. */
+export function failure(execution: ClaimedExecution, task: Task, error: unknown, final = false): Outcome {
+  const delayMs = retryDelayMs(flowSettingsOf(task).retry, execution.attempts, retryAfterOf(error));
+  return { kind: "fail", id: execution.id, error: describeError(error), final, delayMs };
 }
 
 function describeError(error: unknown): string {

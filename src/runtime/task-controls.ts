@@ -8,6 +8,9 @@
 import type { Task } from "../model/task";
 import { settingsOf, type TaskSettings } from "../model/task-settings";
 import { isWindowOpen, nextWindowOpening } from "../model/time-window";
+import { flowSettingsOf, isFlowLimited } from "../model/flow-settings";
+import type { TaskLimits } from "../db/flow-control";
+import type { PauseState } from "./pause-state";
 
 export interface ClaimableKeys {
   unlimited: string[];
@@ -20,12 +23,24 @@ export class TaskControls {
   private readonly settings: Map<string, TaskSettings>;
   private readonly windowed: string[];
   private readonly allOpen: ClaimableKeys;
+  private readonly limits: Map<string, TaskLimits>;
 
   constructor(
-    tasks: readonly Task[],
+    private readonly tasks: readonly Task[],
     private readonly clock: () => Date = () => new Date(),
+    private readonly pauses?: PauseState,
   ) {
     this.settings = new Map(tasks.map((task) => [task.name, settingsOf(task)]));
+    this.limits = new Map(tasks.flatMap((task) => {
+      const flow = flowSettingsOf(task);
+      const concurrency = this.settings.get(task.name)!.concurrency;
+      if (!isFlowLimited(flow, concurrency)) return [];
+      return [[task.name, {
+        key: task.name, concurrency, keyConcurrency: flow.keyConcurrency,
+        rateLimit: flow.rateLimit?.limit ?? null, ratePeriodSeconds: flow.rateLimit?.periodSeconds ?? null,
+        ratePerKey: flow.rateLimit?.perKey ?? false,
+      }]] as const;
+    }));
     this.windowed = tasks.filter((task) => this.settings.get(task.name)!.window).map((task) => task.name);
     this.allOpen = this.split(tasks.map((task) => task.name), null);
   }
@@ -40,13 +55,14 @@ export class TaskControls {
     return this.allOpen.limited.length > 0;
   }
 
-  /** The limits of these (limited) tasks, for claim_with_limits. */
-  limitsOf(keys: readonly string[]): { key: string; limit: number }[] {
-    return keys.map((key) => ({ key, limit: this.settings.get(key)!.concurrency! }));
+  /** The limits of these (limited) tasks, for claim_limited. */
+  limitsOf(keys: readonly string[]): TaskLimits[] {
+    return keys.map((key) => this.limits.get(key)!);
   }
 
+  /** Claimed through claim_limited: a task, per-key or rate limit. */
   isLimited(taskKey: string): boolean {
-    return this.settings.get(taskKey)?.concurrency != null;
+    return this.limits.has(taskKey);
   }
 
   isBatch(taskKey: string): boolean {
@@ -57,8 +73,17 @@ export class TaskControls {
     return this.settings.get(taskKey);
   }
 
-  /** The task keys to claim now: tasks outside their window are left out. */
+  /** The task keys to claim now: tasks outside their window, and paused ones, are left out. */
   claimable(): ClaimableKeys {
+    const keys = this.openNow();
+    const pauses = this.pauses;
+    if (!pauses || pauses.isEmpty) return keys;
+    const queueOf = new Map(this.tasks.map((task) => [task.name, task.queue]));
+    const running = (key: string) => !pauses.isPaused(queueOf.get(key)!, key);
+    return { unlimited: keys.unlimited.filter(running), limited: keys.limited.filter(running), nextOpeningAt: keys.nextOpeningAt };
+  }
+
+  private openNow(): ClaimableKeys {
     if (this.windowed.length === 0) return this.allOpen;
     const now = this.clock();
     const closed = new Set<string>();
@@ -100,8 +125,8 @@ export class TaskControls {
 
   private split(keys: string[], nextOpeningAt: number | null): ClaimableKeys {
     return {
-      unlimited: keys.filter((key) => this.settings.get(key)!.concurrency === null),
-      limited: keys.filter((key) => this.settings.get(key)!.concurrency !== null),
+      unlimited: keys.filter((key) => !this.limits.has(key)),
+      limited: keys.filter((key) => this.limits.has(key)),
       nextOpeningAt,
     };
   }

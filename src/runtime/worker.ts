@@ -17,8 +17,13 @@ import type { ResolvedWorkerConfig } from "../model/worker-config";
 import { writeOutcomes } from "./write-outcomes";
 import { TaskControls } from "./task-controls";
 import { BatchRunner } from "./batch-runner";
-import { claimWithLimits, wakeQueue } from "../db/claim";
+import { wakeQueue } from "../db/claim";
 import { removeFinished } from "../db/outcomes";
+import { claimLimited } from "../db/flow-control";
+import type { PauseState } from "./pause-state";
+import { withTimeout } from "./attempt-timeout";
+import { failure } from "./run-execution";
+import { flowSettingsOf } from "../model/flow-settings";
 
 export interface WorkerSources {
   /** Work notifications of every queue: `{ queue, runAt }`. */
@@ -36,6 +41,8 @@ export interface WorkerDeps {
   makeBatchContext?: (task: Task, signal: AbortSignal) => object;
   /** Time for task windows (injectable for tests); default the system clock. */
   clock?: () => Date;
+  /** Paused queues and tasks (kept current by the orchestrator); none when absent. */
+  pauses?: PauseState;
 }
 
 export class Worker {
@@ -75,7 +82,7 @@ export class Worker {
   ) {
     this.tasksByName = new Map(tasks.map((task) => [task.name, task]));
     this.taskKeys = [...this.tasksByName.keys()];
-    this.controls = new TaskControls(tasks, deps.clock);
+    this.controls = new TaskControls(tasks, deps.clock, deps.pauses);
   }
 
   get tasks(): Task[] {
@@ -137,6 +144,13 @@ export class Worker {
           this.checkIdle();
         }),
     );
+    // A resume (or any change) may make waiting work claimable: claim at once.
+    if (this.deps.pauses) {
+      this.subscription.add(this.deps.pauses.changes$.pipe(filter((change) => !change.paused)).subscribe(() => {
+        this.signalled = true;
+        this.wake$.next();
+      }));
+    }
     this.wake$.next();
   }
 
@@ -193,7 +207,7 @@ export class Worker {
       claimed =
         keys.limited.length === 0
           ? await claimExecutions(this.deps.sql, this.deps.orchestratorId, this.queue, keys.unlimited, limit)
-          : await claimWithLimits(this.deps.sql, this.deps.orchestratorId, this.queue, keys.unlimited, this.controls.limitsOf(limited), limit);
+          : await claimLimited(this.deps.sql, this.deps.orchestratorId, this.queue, keys.unlimited, this.controls.limitsOf(limited), limit);
     } catch (error) {
       this.signalled = true; // the sweep or the next wake-up tries again
       throw error;
@@ -223,7 +237,10 @@ export class Worker {
     try {
       const batchRunner = this.batchRunners.get(task.name);
       if (batchRunner) return await batchRunner.run(execution, control);
-      return await runExecution(execution, task, control, (c) => this.deps.makeContext(task, execution, c));
+      const attempt = runExecution(execution, task, control, (c) => this.deps.makeContext(task, execution, c));
+      const timeoutMs = flowSettingsOf(task).timeoutMs;
+      if (timeoutMs === null) return await attempt;
+      return await withTimeout(attempt, { taskName: task.name, ms: timeoutMs, controller }, (error) => failure(execution, task, error));
     } finally {
       this.controllers.delete(execution.id);
     }
