@@ -27,6 +27,11 @@ export interface DashboardOptions {
   /** Required for clients beyond localhost: a token, or basic-auth credentials. */
   auth?: DashboardAuth;
   logger?: Logger;
+  /**
+   * The path it is mounted under when the server passes full URLs (node:http, Fastify), e.g. "/ops".
+   * Not needed with Express's app.use("/ops", …), which strips the prefix itself.
+   */
+  basePath?: string;
 }
 
 export interface Dashboard {
@@ -43,6 +48,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   if (auth && ("token" in auth ? !auth.token : !auth.username || !auth.password)) {
     throw new ConfigurationError("createDashboard: auth needs a non-empty token, or a non-empty username and password");
   }
+  const basePath = (options.basePath ?? "").replace(/\/+$/, "");
+  if (basePath && !basePath.startsWith("/")) throw new ConfigurationError(`createDashboard: basePath must start with "/", got ${JSON.stringify(options.basePath)}`);
   const ownsPool = !options.sql;
   const sql = options.sql ?? postgres(options.connectionString!, { max: 4, onnotice: () => {}, connection: { application_name: "pgconductor-dashboard" } });
   const logger = options.logger ?? silentLogger;
@@ -54,7 +61,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
   const handle = async (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => {
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
-    const path = url.pathname.replace(/\/+$/, "") || "/";
+    if (basePath && url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) {
+      if (next) return next();
+      return send(res, 404, "application/json", JSON.stringify({ error: `no such page: ${url.pathname}` }));
+    }
+    if (basePath && url.pathname === basePath) {
+      res.writeHead(302, { location: `${basePath}/${url.search}` }).end();
+      return;
+    }
+    const path = url.pathname.slice(basePath.length).replace(/\/+$/, "") || "/";
     const facts = requestFacts(req, url);
     const verdict = authenticate(auth, facts);
     if (!verdict.ok) {

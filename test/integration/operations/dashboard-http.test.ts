@@ -134,3 +134,13 @@ test("live events arrive over server-sent events once the listener is ready", as
   expect(JSON.parse(message.replace(/^data: /, "")).events).toEqual([expect.objectContaining({ kind: "created", id, task: "breaks", queue: "default" })]);
   req.destroy();
 });
+
+test("mounted under a base path in a plain node:http server", async () => {
+  const { port } = await serve({ basePath: "/ops" });
+  const bare = await call(port, "/ops?x=1");
+  expect(bare.status).toBe(302);
+  expect(bare.headers.location).toBe("/ops/?x=1");
+  expect((await call(port, "/ops/")).body).toContain('<script src="app.js"></script>');
+  expect((await call(port, "/ops/api/overview")).status).toBe(200);
+  expect((await call(port, "/api/overview")).status).toBe(404);
+});
