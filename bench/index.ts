@@ -33,10 +33,11 @@ import { throughput } from "./workloads/throughput";
 import { limitedNeighbour } from "./workloads/limited-neighbour";
 import { batchThroughput } from "./workloads/batch-throughput";
 import { rowChangeLatency } from "./workloads/row-change-latency";
+import { flowNeighbours, flowSolo } from "./workloads/flow-neighbours";
 import type { BenchSettings, Row, Workload } from "./workloads/workload";
 
 const SYSTEMS: SystemFactory[] = [pgconductor, graphileDefault, graphileBatched, pgBoss];
-const WORKLOADS: Workload[] = [throughput, latency, stepThroughput, limitedNeighbour, batchThroughput, rowChangeLatency];
+const WORKLOADS: Workload[] = [throughput, latency, stepThroughput, limitedNeighbour, flowSolo, flowNeighbours, batchThroughput, rowChangeLatency];
 
 function settingFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
