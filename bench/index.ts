@@ -42,6 +42,7 @@ import { batchThroughput } from "./workloads/batch-throughput";
 import { processes } from "./workloads/processes";
 import { longRun } from "./workloads/long-run";
 import { rowChangeLatency } from "./workloads/row-change-latency";
+import { flowNeighbours, flowSolo } from "./workloads/flow-neighbours";
 import type { BenchSettings, Row, Workload } from "./workloads/workload";
 
 const SYSTEMS: SystemFactory[] = [pgconductor, graphileFast, graphileDefault, pgBoss];
@@ -51,6 +52,8 @@ const WORKLOADS: Workload[] = [
   lateness,
   stepThroughput,
   limitedNeighbour,
+  flowSolo,
+  flowNeighbours,
   batchThroughput,
   processes,
   retainedThroughput,
