@@ -117,11 +117,11 @@ export class Worker {
         .subscribe(),
     );
     // Future work arms the timer: from notifications, and from the table after a (re)connect or sweep.
-    this.subscription.add(mine$.pipe(filter((n) => n.runAt > Date.now())).subscribe((n) => this.candidates$.next(n.runAt)));
+    this.subscription.add(mine$.pipe(filter((n) => n.runAt > Date.now())).subscribe((n) => this.candidates$.next(dueAfter(n.runAt))));
     this.subscription.add(
       refresh$.subscribe(() => {
         nextRunAt(this.deps.sql, this.queue, this.taskKeys)
-          .then((at) => at && this.candidates$.next(at.getTime()))
+          .then((at) => at && this.candidates$.next(dueAfter(at.getTime())))
           .catch((error) => logger.warn("next run_at lookup failed", { queue: this.queue, error }));
       }),
     );
@@ -314,4 +314,13 @@ export class Worker {
   private checkIdle(): void {
     if (this.isIdle()) this.idle$.next();
   }
+}
+
+/**
+ * run_at has microseconds, but notifications and postgres.js Dates carry whole milliseconds
+ * (rounded down): a timer armed at that millisecond can fire before the row is due, and the claim
+ * then finds nothing. Arming one millisecond later is always at or after the true run_at.
+ */
+function dueAfter(epochMs: number): number {
+  return epochMs + 1;
 }
