@@ -6,7 +6,8 @@ import { EventSchemas, TaskSchemas, type EventTypeMap, type TaskTypeMap } from "
 import { ConfigurationError, UnknownTaskError } from "../model/errors";
 import { createConsoleLogger, type Logger } from "../model/logger";
 import type { Task, TaskHandler, TaskOptions, TaskReference, Trigger } from "../model/task";
-import { validateWith } from "../model/validate";
+import { assertStorableJson, assertStorableText, validateWith } from "../model/validate";
+import { checkCancelArguments, checkInvokeOptions, checkTaskReference } from "../model/invoke-checks";
 import { cancelExecution } from "../db/outcomes";
 import { findUnfinishedByDedupeKey, invokeExecutions, type NewExecution } from "../db/invoke";
 import type { Observable } from "rxjs";
@@ -192,12 +193,10 @@ export class Conductor<
     const name = ref?.name;
     this.assertKnownTask(name);
     const definition = this.taskSchemas.definitions?.get(name);
+    checkTaskReference(`Task "${name}"`, ref);
     const value = await validateWith(definition?.payload, payload, `Task "${name}"`);
-    const runAt = options.run_at === undefined ? null : new Date(options.run_at);
-    if (runAt && Number.isNaN(runAt.getTime())) throw new ConfigurationError(`Task "${name}": run_at is not a valid time (${String(options.run_at)})`);
-    if (options.priority !== undefined && !Number.isInteger(options.priority)) {
-      throw new ConfigurationError(`Task "${name}": priority must be an integer (got ${options.priority})`);
-    }
+    assertStorableJson(`Task "${name}"`, value);
+    const { runAt } = checkInvokeOptions(`Task "${name}"`, options);
     const gate = resolveGate(name, options);
     const concurrencyKey = resolveConcurrencyKey(name, options.concurrency_key, this.tasks.get(name));
     return {
@@ -236,7 +235,7 @@ export class Conductor<
     const name = ref?.name;
     this.assertKnownTask(name);
     const label = `schedule "${scheduleName}" of task "${name}"`;
-    if (typeof scheduleName !== "string" || scheduleName.length === 0) throw new ConfigurationError(`schedule of task "${name}": the schedule name must be a non-empty string`);
+    assertStorableText(`schedule of task "${name}"`, "the schedule name", scheduleName, { nonEmpty: true });
     const tz = schedule?.tz ?? DEFAULT_TIME_ZONE;
     const problem = cronProblem(schedule?.cron, tz);
     if (problem) throw new ConfigurationError(`${label}: ${problem}`);
@@ -270,15 +269,16 @@ export class Conductor<
   cancel(executionId: string, options?: { reason?: string }): Promise<boolean>;
   cancel<K extends keyof Tasks & string>(ref: TaskReference<K>, dedupeKey: string, options?: { reason?: string }): Promise<boolean>;
   async cancel(target: string | TaskReference, second?: string | { reason?: string }, third?: { reason?: string }): Promise<boolean> {
+    const reason = checkCancelArguments(target, second, third);
     await this.ensureInstalled();
-    if (typeof target === "string") return cancelExecution(this.sql, target, (second as { reason?: string } | undefined)?.reason ?? null);
+    if (typeof target === "string") return cancelExecution(this.sql, target, reason);
     this.assertKnownTask(target?.name);
     if (typeof second !== "string" || second.length === 0) {
       throw new ConfigurationError(`cancel("${target.name}"): a dedupe key (non-empty string) is required after the task reference`);
     }
     const queue = target.queue ?? this.tasks.get(target.name)?.queue ?? DEFAULT_QUEUE;
     const id = await findUnfinishedByDedupeKey(this.sql, target.name, queue, second);
-    return id === null ? false : cancelExecution(this.sql, id, third?.reason ?? null);
+    return id === null ? false : cancelExecution(this.sql, id, reason);
   }
 
   /**
