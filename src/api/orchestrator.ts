@@ -8,7 +8,7 @@ import type { Conductor } from "./conductor";
 import { ConfigurationError } from "../model/errors";
 import type { Task } from "../model/task";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerDefinition } from "../model/worker-config";
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS } from "../model/defaults";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS, DEFAULT_STOP_TIMEOUT_MS } from "../model/defaults";
 import { loadMigrations } from "../db/sql-files";
 import type { MaintenanceReport } from "../db/maintenance";
 import { Engine } from "../runtime/engine";
@@ -26,6 +26,12 @@ export interface OrchestratorOptions {
   heartbeatIntervalMs?: number;
   /** An orchestrator silent this long is dead and its executions run again (default 30 000 ms). */
   leaseMs?: number;
+  /**
+   * stop() (and SIGTERM/SIGINT) waits this long for running handlers to reach their next step,
+   * checkpoint or end; then ctx.signal aborts and they are released to run again, no attempt spent
+   * (default 25 000 ms; Infinity waits for ever).
+   */
+  stopTimeoutMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT (default true). */
   handleSignals?: boolean;
   /** The time task windows are judged by (default the system clock); inject one to test windows. */
@@ -72,6 +78,7 @@ export class Orchestrator {
       workers: planWorkers(options),
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       leaseMs: this.leaseMs,
+      stopTimeoutMs: stopTimeoutOf(options.stopTimeoutMs),
       clock: options.clock,
       requestStop: () => void this.stop(),
     });
@@ -132,6 +139,14 @@ export class Orchestrator {
       this.resolveStopped();
     }
   }
+}
+
+function stopTimeoutOf(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_STOP_TIMEOUT_MS;
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new ConfigurationError(`Orchestrator.create: stopTimeoutMs must be a non-negative number of milliseconds or Infinity (got ${String(value)})`);
+  }
+  return value;
 }
 
 /** Default workers (one per queue of `tasks`) plus the custom ones; a task runs in one worker only. */

@@ -37,6 +37,8 @@ export interface EngineOptions {
   workers: readonly WorkerDefinition[];
   heartbeatIntervalMs: number;
   leaseMs: number;
+  /** stop(): running handlers that have not ended this long after it began are released. */
+  stopTimeoutMs: number;
   clock?: () => Date;
   /** The engine wants to stop (asked to, or its lease is lost); the owner calls stop(). */
   requestStop(): void;
@@ -143,11 +145,12 @@ export class Engine {
   /** Services first (newest first), then the workers (running handlers end or are released), then the record. */
   async stop(): Promise<void> {
     const { sql, logger, id } = this.options;
+    const deadline = Date.now() + this.options.stopTimeoutMs;
     this.stopRequested = true;
     for (const service of [...this.services].reverse()) {
       await Promise.resolve(service.stop()).catch((error) => logger.error(`stopping ${service.name} failed`, { error }));
     }
-    await Promise.all(this.workers.map((worker) => worker.stop()));
+    await Promise.all(this.workers.map((worker) => worker.stop(deadline - Date.now())));
     this.cancelListener.stop();
     this.subscription.unsubscribe();
     if (this.started) await unregisterOrchestrator(sql, id);

@@ -6,6 +6,7 @@
 import { filter, firstValueFrom, interval, merge, mergeMap, Subject, Subscription, tap, type Observable, share } from "rxjs";
 import type { Sql } from "postgres";
 import type { Logger } from "../model/logger";
+import { PgConductorError } from "../model/errors";
 import type { Task } from "../model/task";
 import { claimExecutions, nextRunAt, type ClaimedExecution } from "../db/claim";
 import { dueTimer } from "../streams/due-timer";
@@ -49,6 +50,8 @@ export class Worker {
   private readonly tasksByName: Map<string, Task>;
   private readonly taskKeys: string[];
   private readonly controllers = new Map<string, AbortController>();
+  /** Releases a running execution without waiting for its handler (the stop timeout). */
+  private readonly forceRelease = new Map<string, () => void>();
   private readonly wake$ = new Subject<void>();
   private readonly candidates$ = new Subject<number>();
   private readonly claimed$ = new Subject<ClaimedExecution>();
@@ -154,12 +157,30 @@ export class Worker {
     this.wake$.next();
   }
 
-  /** Claims nothing more; resolves when every running handler has ended or been released and every result is written. */
-  async stop(): Promise<void> {
+  /**
+   * Claims nothing more; resolves when every running handler has ended or been released and every
+   * result is written. Handlers still running after `graceMs` are released without waiting for them.
+   */
+  async stop(graceMs = Infinity): Promise<void> {
     this.stopping = true;
     for (const runner of this.batchRunners.values()) runner.stop();
-    while (!this.isIdle()) await firstValueFrom(this.idle$);
+    const grace = Number.isFinite(graceMs) ? setTimeout(() => this.releaseRunning(graceMs), Math.max(0, graceMs)) : null;
+    try {
+      while (!this.isIdle()) await firstValueFrom(this.idle$);
+    } finally {
+      if (grace) clearTimeout(grace);
+    }
     this.subscription.unsubscribe();
+  }
+
+  /** The stop timeout passed: ctx.signal aborts and each running execution is released (no attempt spent). */
+  private releaseRunning(graceMs: number): void {
+    if (this.forceRelease.size === 0) return;
+    this.deps.logger.warn(`stop timeout (${graceMs} ms) passed: releasing ${this.forceRelease.size} running execution(s) to run again`, {
+      queue: this.queue,
+      executions: [...this.forceRelease.keys()].join(","),
+    });
+    for (const release of [...this.forceRelease.values()]) release();
   }
 
   /** The tasks whose executions may be claimed now (all but those outside their time window). */
@@ -234,15 +255,26 @@ export class Worker {
       shouldRelease: () => this.stopping || this.controls.shouldPause(task.name),
       suspended: false,
     };
-    try {
+    // Past the stop timeout the handler is not awaited further: its later outcome is ignored.
+    const forced = new Promise<Outcome>((resolve) =>
+      this.forceRelease.set(execution.id, () => {
+        controller.abort(new PgConductorError("the orchestrator's stop timeout passed; the execution was released to run again"));
+        resolve({ kind: "release", id: execution.id });
+      }),
+    );
+    const attempt = async (): Promise<Outcome> => {
       const batchRunner = this.batchRunners.get(task.name);
       if (batchRunner) return await batchRunner.run(execution, control);
       const attempt = runExecution(execution, task, control, (c) => this.deps.makeContext(task, execution, c));
       const timeoutMs = flowSettingsOf(task).timeoutMs;
       if (timeoutMs === null) return await attempt;
       return await withTimeout(attempt, { taskName: task.name, ms: timeoutMs, controller }, (error) => failure(execution, task, error));
+    };
+    try {
+      return await Promise.race([attempt(), forced]);
     } finally {
       this.controllers.delete(execution.id);
+      this.forceRelease.delete(execution.id);
     }
   }
 
