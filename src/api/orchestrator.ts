@@ -8,7 +8,12 @@ import type { Conductor } from "./conductor";
 import { ConfigurationError } from "../model/errors";
 import type { Task } from "../model/task";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerDefinition } from "../model/worker-config";
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS, DEFAULT_STOP_TIMEOUT_MS } from "../model/defaults";
+import postgres, { type Sql } from "postgres";
+import { map, type Observable } from "rxjs";
+import {
+  DEFAULT_DEGRADED_POLL_INTERVAL_MS, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS, DEFAULT_LISTEN_PROBE_TIMEOUT_MS, DEFAULT_STOP_TIMEOUT_MS,
+} from "../model/defaults";
+import { toOrchestratorHealth, type OrchestratorHealth } from "./health";
 import { loadMigrations } from "../db/sql-files";
 import type { MaintenanceReport } from "../db/maintenance";
 import { Engine } from "../runtime/engine";
@@ -32,6 +37,17 @@ export interface OrchestratorOptions {
    * (default 25 000 ms; Infinity waits for ever).
    */
   stopTimeoutMs?: number;
+  /**
+   * A direct (or session-mode) URL of the same database for the connections that need a session:
+   * LISTEN, logical replication and the consumer's session lock. Give it when `sql` goes through a
+   * pooler in transaction mode (pgbouncer pool_mode=transaction); prepared statements on `sql` are
+   * then turned off.
+   */
+  listenConnectionString?: string;
+  /** While push does not deliver (LISTEN behind a transaction pooler, a lost listener), workers sweep this often (default 1 000 ms). */
+  degradedPollIntervalMs?: number;
+  /** A self-addressed NOTIFY (and the health round's clock read) must arrive within this (default 2 000 ms). */
+  listenProbeTimeoutMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT (default true). */
   handleSignals?: boolean;
   /** The time task windows are judged by (default the system clock); inject one to test windows. */
@@ -53,6 +69,8 @@ export class Orchestrator {
   private readonly engine: Engine;
   private readonly leaseMs: number;
   private readonly handleSignals: boolean;
+  /** The pool on listenConnectionString, opened here and ended at stop. */
+  private readonly sessionSql: Sql | null;
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   private resolveStopped!: () => void;
@@ -66,6 +84,7 @@ export class Orchestrator {
   private constructor(options: OrchestratorOptions) {
     if (!options?.conductor) throw new ConfigurationError("Orchestrator.create: `conductor` is required");
     const conductor = (this.conductor = options.conductor);
+    this.sessionSql = sessionPool(conductor.sql, options.listenConnectionString);
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.handleSignals = options.handleSignals ?? true;
     this.engine = new Engine({
@@ -79,6 +98,9 @@ export class Orchestrator {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       leaseMs: this.leaseMs,
       stopTimeoutMs: stopTimeoutOf(options.stopTimeoutMs),
+      sessionSql: this.sessionSql ?? undefined,
+      listenProbeTimeoutMs: positiveMs("listenProbeTimeoutMs", options.listenProbeTimeoutMs, DEFAULT_LISTEN_PROBE_TIMEOUT_MS),
+      degradedPollIntervalMs: positiveMs("degradedPollIntervalMs", options.degradedPollIntervalMs, DEFAULT_DEGRADED_POLL_INTERVAL_MS),
       clock: options.clock,
       requestStop: () => void this.stop(),
     });
@@ -91,6 +113,19 @@ export class Orchestrator {
 
   get info(): OrchestratorInfo {
     return { id: this.id, isRunning: this.running, isShuttingDown: this.stopping !== null && !this.isStoppedFlag, isStopped: this.isStoppedFlag };
+  }
+
+  /**
+   * What the orchestrator last found about itself (checked every heartbeat interval): the database
+   * reachable or not, push listening or degraded to a sweep, the table-change consumer's mode and lag.
+   */
+  get health(): OrchestratorHealth {
+    return toOrchestratorHealth(this.engine.health.snapshot);
+  }
+
+  /** Emits the health at once and on every change of a part (each change is also logged once). */
+  get health$(): Observable<OrchestratorHealth> {
+    return this.engine.health.changes$.pipe(map(toOrchestratorHealth));
   }
 
   start(): Promise<void> {
@@ -134,11 +169,28 @@ export class Orchestrator {
     try {
       await this.engine.stop();
     } finally {
+      await this.sessionSql?.end({ timeout: 5 }).catch(() => {});
       this.running = false;
       this.isStoppedFlag = true;
       this.resolveStopped();
     }
   }
+}
+
+function positiveMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigurationError(`Orchestrator.create: ${name} must be a positive number of milliseconds (got ${String(value)})`);
+  }
+  return value;
+}
+
+/** A small pool on the direct URL, with the main pool's reconnect backoff and no notices. */
+function sessionPool(sql: Sql, url: string | undefined): Sql | null {
+  if (url === undefined) return null;
+  if (typeof url !== "string" || url.length === 0) throw new ConfigurationError("Orchestrator.create: listenConnectionString must be a non-empty connection string");
+  const backoff = (sql.options as unknown as { backoff?: (attempts: number) => number }).backoff;
+  return postgres(url, { max: 2, onnotice: () => {}, ...(backoff ? { backoff } : {}) });
 }
 
 function stopTimeoutOf(value: number | undefined): number {

@@ -12,7 +12,7 @@ import type { Sql } from "postgres";
 import { hasOutstandingWork } from "../db/claim";
 import { registerOrchestrator, unregisterOrchestrator } from "../db/orchestrators";
 import { configureTasks, upsertTasks } from "../db/task-settings";
-import { parseWorkNotification, PAUSE_CHANNEL, WORK_CHANNEL, type WorkNotification } from "../model/channels";
+import { parseWorkNotification, PAUSE_CHANNEL, PROBE_CHANNEL, WORK_CHANNEL, type WorkNotification } from "../model/channels";
 import { taggedLogger, type Logger } from "../model/logger";
 import type { Task } from "../model/task";
 import { settingsOf } from "../model/task-settings";
@@ -25,6 +25,9 @@ import { RescuerService } from "./rescuer";
 import type { OrchestratorService, ServiceContext } from "./service";
 import { createTaskContext, type ChildInvoker, type Scheduler } from "./task-context";
 import { Worker } from "./worker";
+import { MeasuredClock, type DatabaseClock } from "./db-clock";
+import { HealthMonitor } from "./health-monitor";
+import { TableChangesService } from "./table-changes/table-changes-service";
 
 export interface EngineOptions {
   id: string;
@@ -40,6 +43,15 @@ export interface EngineOptions {
   /** stop(): running handlers that have not ended this long after it began are released. */
   stopTimeoutMs: number;
   clock?: () => Date;
+  /**
+   * A pool on a direct (session-mode) URL for LISTEN, replication and session locks, when `sql`
+   * goes through a transaction pooler. Its presence also turns off prepared statements on `sql`.
+   */
+  sessionSql?: Sql;
+  /** How long a health probe (clock read, self-NOTIFY) may take before it counts as failed. */
+  listenProbeTimeoutMs: number;
+  /** The sweep interval while push does not deliver. */
+  degradedPollIntervalMs: number;
   /** The engine wants to stop (asked to, or its lease is lost); the owner calls stop(). */
   requestStop(): void;
 }
@@ -53,6 +65,9 @@ export class Engine {
   readonly pauses = new PauseState();
   private started = false;
   private stopRequested = false;
+  /** The database's time (offset measured at start and on every health round). */
+  readonly dbClock = new MeasuredClock();
+  readonly health: HealthMonitor;
 
   constructor(private readonly options: EngineOptions) {
     const { sql, logger, context } = options;
@@ -92,6 +107,28 @@ export class Engine {
       }),
       new RescuerService({ intervalMs: options.heartbeatIntervalMs, leaseMs: options.leaseMs }),
     ];
+    const tableChanges = this.services.find((service): service is TableChangesService => service instanceof TableChangesService);
+    this.health = new HealthMonitor({
+      sql,
+      logger,
+      orchestratorId: options.id,
+      clock: this.dbClock,
+      probeChannel: PROBE_CHANNEL,
+      probe$: channel$(this.listenSql, PROBE_CHANNEL),
+      probeTimeoutMs: options.listenProbeTimeoutMs,
+      degradedSweepMs: options.degradedPollIntervalMs,
+      usesListenUrl: options.sessionSql !== undefined,
+      consumer: () => tableChanges?.health ?? null,
+    });
+  }
+
+  /** The database's time now (epoch ms): what workers and timers compare database times with. */
+  now(): number {
+    return this.dbClock.now();
+  }
+
+  private get listenSql(): Sql {
+    return this.options.sessionSql ?? this.options.sql;
   }
 
   get tasks(): Task[] {
@@ -110,19 +147,24 @@ export class Engine {
     this.pauses.replace(await listPauses(sql));
 
     const onListenError = (error: unknown) => logger.error("LISTEN failed", { orchestrator: id, error });
-    const work = channel$(sql, WORK_CHANNEL, onListenError);
+    const listenSql = this.listenSql;
+    if (this.options.sessionSql) preparedStatementsOff(sql, logger, "listenConnectionString is given, so the main pool is taken for a transaction pooler");
+    // The probe channel stays subscribed so the health probe's NOTIFY always finds it listening.
+    this.subscription.add(channel$(listenSql, PROBE_CHANNEL, onListenError).subscribe({ error: onListenError }));
+    const work = channel$(listenSql, WORK_CHANNEL, onListenError);
     const work$ = work.pipe(
       map((message) => (message.type === "notification" ? parseWorkNotification(message.payload) : null)),
       filter((notification): notification is WorkNotification => notification !== null),
     );
     const listening$: Observable<unknown> = work.pipe(filter((message) => message.type === "listening"));
-    this.subscription.add(work.subscribe({ error: onListenError }));
     const context: ServiceContext = {
       sql,
       logger,
       orchestratorId: id,
       tasks,
-      channel: (name: string) => channel$(sql, name, onListenError),
+      channel: (name: string) => channel$(listenSql, name, onListenError),
+      clock: this.dbClock,
+      sessionSql: listenSql,
       requestStop: (reason: string) => {
         logger.warn(`stopping: ${reason}`, { orchestrator: id });
         this.options.requestStop();
@@ -138,7 +180,13 @@ export class Engine {
     );
     // In case a pause notification was lost while the connection stayed up.
     this.subscription.add(interval(this.options.heartbeatIntervalMs).subscribe(() => void this.reloadPauses()));
-    for (const worker of this.workers) worker.start({ work$, listening$ });
+    this.subscription.add(work.subscribe({ error: onListenError }));
+    const health = await this.health.start(this.options.heartbeatIntervalMs);
+    if (health.push.mode === "sweeping" && !this.options.sessionSql) {
+      preparedStatementsOff(sql, logger, "LISTEN does not deliver, so the pool is taken for a transaction pooler");
+    }
+    const sources = { work$, listening$, clock: this.dbClock as DatabaseClock, pushDegraded$: this.health.pushDegraded$, degradedPollIntervalMs: this.options.degradedPollIntervalMs };
+    for (const worker of this.workers) worker.start(sources);
     for (const service of this.services) await service.start(context);
   }
 
@@ -152,6 +200,7 @@ export class Engine {
     }
     await Promise.all(this.workers.map((worker) => worker.stop(deadline - Date.now())));
     this.cancelListener.stop();
+    await this.health.stop();
     this.subscription.unsubscribe();
     if (this.started) await unregisterOrchestrator(sql, id);
   }
@@ -180,4 +229,16 @@ export class Engine {
   private abortExecution(executionId: string): void {
     for (const worker of this.workers) worker.abort(executionId, "cancelled");
   }
+}
+
+/**
+ * A transaction pooler hands each statement to any server connection, where a named prepared
+ * statement from another one does not exist. postgres.js reads `prepare` per query, so turning it
+ * off here takes effect for every later query of this pool.
+ */
+function preparedStatementsOff(sql: Sql, logger: Logger, why: string): void {
+  const options = sql.options as unknown as { prepare: boolean };
+  if (!options.prepare) return;
+  options.prepare = false;
+  logger.info(`prepared statements turned off for this connection pool: ${why}`);
 }

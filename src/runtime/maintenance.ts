@@ -57,7 +57,7 @@ export class MaintenanceService implements OrchestratorService {
 
   private async runIfDue(context: ServiceContext, everyMs: number): Promise<void> {
     const last = await lastMaintenanceAt(context.sql);
-    if (last && Date.now() - last.getTime() < everyMs) return;
+    if (last && (context.clock?.now() ?? Date.now()) - last.getTime() < everyMs) return;
     const report = await runMaintenance(context.sql, { leaseMs: this.options.deadAfterMs ?? HOUR_MS });
     if (report) context.logger.info("maintenance ran", { ...report });
   }
