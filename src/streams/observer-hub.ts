@@ -102,6 +102,7 @@ export class ObserverHub {
     const listener = this.deps.connectListener();
     let closed = false;
     const unlistens: (() => Promise<void>)[] = [];
+    let listening: Promise<void> = Promise.resolve();
     let registering: Promise<void> = Promise.resolve();
     const register = () => (registering = touchObserver(sql, id, hostname(), process.pid));
     let closing: Promise<void> | null = null;
@@ -114,6 +115,7 @@ export class ObserverHub {
     const end = async () => {
       closed = true;
       clearInterval(timer);
+      await listening;
       await registering.catch(() => {}); // a registration in flight would outlive the removal below
       for (const unlisten of unlistens) await unlisten().catch((error) => onError("UNLISTEN failed", error));
       await removeObserver(sql, id).catch((error) => onError("removing the observer registration failed", error));
@@ -130,10 +132,18 @@ export class ObserverHub {
     }, this.deps.refreshMs ?? 30_000);
     timer.unref?.();
 
-    ensureInstalled()
-      .then(() => {
-        if (closed) return null; // a listen started after end() would open a connection nobody ends
-        return listener.listen(
+    // The pause channel first, so that `ready` (from the events channel's listen) means both listen.
+    // end() waits for this chain, then unlistens whatever it set up.
+    listening = ensureInstalled()
+      .then(async () => {
+        if (closed) return; // a listen started after end() would open a connection nobody ends
+        const pauses = await listener.listen(PAUSE_CHANNEL, (payload) => {
+          const change = parsePausePayload(payload);
+          if (change && !closed) subject.next({ type: "pause", change });
+        });
+        unlistens.push(pauses.unlisten);
+        if (closed) return;
+        const events = await listener.listen(
           EVENTS_CHANNEL,
           (payload) => {
             if (!closed) subject.next({ type: "events", events: parseEventPayload(payload) });
@@ -148,17 +158,7 @@ export class ObserverHub {
             }, fail);
           },
         );
-      })
-      .then(async (meta) => {
-        if (!meta) return;
-        unlistens.push(meta.unlisten);
-        if (closed) return meta.unlisten().catch(() => {});
-        const pauses = await listener.listen(PAUSE_CHANNEL, (payload) => {
-          const change = parsePausePayload(payload);
-          if (change && !closed) subject.next({ type: "pause", change });
-        });
-        unlistens.push(pauses.unlisten);
-        if (closed) return pauses.unlisten().catch(() => {});
+        unlistens.push(events.unlisten);
       })
       .catch(fail);
     return session;
