@@ -97,6 +97,8 @@ export class Engine {
       ...planServices(),
       new HeartbeatService({
         intervalMs: options.heartbeatIntervalMs,
+        held: () => this.workers.flatMap((worker) => worker.heldIds()),
+        graceMs: options.leaseMs,
         onCancelled: abort,
         onStopRequested: () => {
           if (this.stopRequested) return;

@@ -198,6 +198,11 @@ export class Worker {
     return this.idle$.asObservable();
   }
 
+  /** Ids of the executions this worker holds: claimed, outcome not yet written (the heartbeat names them). */
+  heldIds(): string[] {
+    return [...this.taskOfExecution.keys()];
+  }
+
   /** Aborts ctx.signal of a running execution (cancel); returns whether it runs here. */
   abort(executionId: string, reason: string): boolean {
     const controller = this.controllers.get(executionId);
