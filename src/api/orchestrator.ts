@@ -48,6 +48,13 @@ export interface OrchestratorOptions {
   degradedPollIntervalMs?: number;
   /** A self-addressed NOTIFY (and the health round's clock read) must arrive within this (default 2 000 ms). */
   listenProbeTimeoutMs?: number;
+  /**
+   * The LISTEN connection pings itself this often (default 15 000 ms; 0: never) and is replaced when
+   * a ping is not delivered within `listenerPingTimeoutMs` (default 5 000 ms): a half-open
+   * connection would otherwise leave every execution waiting for the sweep.
+   */
+  listenerPingIntervalMs?: number;
+  listenerPingTimeoutMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT (default true). */
   handleSignals?: boolean;
   /** The time task windows are judged by (default the system clock); inject one to test windows. */
@@ -102,6 +109,8 @@ export class Orchestrator {
       listenProbeTimeoutMs: positiveMs("listenProbeTimeoutMs", options.listenProbeTimeoutMs, DEFAULT_LISTEN_PROBE_TIMEOUT_MS),
       degradedPollIntervalMs: positiveMs("degradedPollIntervalMs", options.degradedPollIntervalMs, DEFAULT_DEGRADED_POLL_INTERVAL_MS),
       clock: options.clock,
+      listenerPingIntervalMs: options.listenerPingIntervalMs,
+      listenerPingTimeoutMs: options.listenerPingTimeoutMs,
       requestStop: () => void this.stop(),
     });
     this.stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));

@@ -16,6 +16,11 @@ export const CONTROL_CHANNEL = "pgconductor_control";
 export const TABLE_TRIGGERS_CHANNEL = "pgconductor_table_triggers";
 /** A random nonce: an orchestrator's NOTIFY to itself, to learn whether LISTEN delivers (listen-probe.ts). */
 export const PROBE_CHANNEL = "pgconductor_probe";
+/**
+ * `sequence`: a LISTEN connection's ping to itself (src/streams/listener.ts), sent through the pool.
+ * Each listener has a channel of its own, so nobody else receives its pings.
+ */
+export const pingChannel = (listenerId: string) => `pgconductor_ping_${listenerId}`;
 /** A JSON array of WireEvent: execution events, one NOTIFY per statement (sql/006_observability.sql). */
 export const EVENTS_CHANNEL = "pgconductor_events";
 

@@ -33,6 +33,16 @@ export const DEFAULT_LISTEN_PROBE_TIMEOUT_MS = 2_000;
 /** The sweep interval while push does not deliver (behind a transaction pooler, a lost listener). */
 export const DEFAULT_DEGRADED_POLL_INTERVAL_MS = 1_000;
 
+/**
+ * The LISTEN connection pings itself (a NOTIFY through the pool) this often, and reconnects when the
+ * ping is not delivered within the timeout: a half-open connection is otherwise silent forever.
+ */
+export const DEFAULT_LISTENER_PING_INTERVAL_MS = 15_000;
+export const DEFAULT_LISTENER_PING_TIMEOUT_MS = 5_000;
+/** Delay before the LISTEN connection's reconnects: doubling from the first, capped. */
+export const LISTENER_RECONNECT_FIRST_MS = 100;
+export const LISTENER_RECONNECT_MAX_MS = 5_000;
+
 /** observe({ history: true }): executions created in the last hour, at most 1000. */
 export const DEFAULT_HISTORY_WINDOW_MS = 60 * 60 * 1000;
 export const DEFAULT_HISTORY_LIMIT = 1000;

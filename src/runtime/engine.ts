@@ -17,7 +17,7 @@ import { taggedLogger, type Logger } from "../model/logger";
 import type { Task } from "../model/task";
 import { settingsOf } from "../model/task-settings";
 import type { WorkerDefinition } from "../model/worker-config";
-import { channel$ } from "../streams/notifications";
+import { Listener } from "../streams/listener";
 import { CancelListener } from "./cancel-listener";
 import { HeartbeatService } from "./heartbeat-service";
 import { planServices } from "./plan-services";
@@ -52,6 +52,9 @@ export interface EngineOptions {
   listenProbeTimeoutMs: number;
   /** The sweep interval while push does not deliver. */
   degradedPollIntervalMs: number;
+  /** The LISTEN connection's self-ping (defaults in model/defaults.ts). */
+  listenerPingIntervalMs?: number;
+  listenerPingTimeoutMs?: number;
   /** The engine wants to stop (asked to, or its lease is lost); the owner calls stop(). */
   requestStop(): void;
 }
@@ -68,6 +71,8 @@ export class Engine {
   /** The database's time (offset measured at start and on every health round). */
   readonly dbClock = new MeasuredClock();
   readonly health: HealthMonitor;
+  /** The one LISTEN connection every channel of this engine shares. */
+  readonly listener: Listener;
 
   constructor(private readonly options: EngineOptions) {
     const { sql, logger, context } = options;
@@ -91,6 +96,14 @@ export class Engine {
             }),
         }),
     );
+    this.listener = new Listener({
+      // A direct URL when `sql` is a transaction pooler (LISTEN needs a session).
+      sql: this.listenSql,
+      logger,
+      tags: { orchestrator: options.id },
+      pingIntervalMs: options.listenerPingIntervalMs,
+      pingTimeoutMs: options.listenerPingTimeoutMs,
+    });
     const abort = (executionId: string) => this.abortExecution(executionId);
     this.cancelListener = new CancelListener(abort);
     this.services = [
@@ -116,7 +129,7 @@ export class Engine {
       orchestratorId: options.id,
       clock: this.dbClock,
       probeChannel: PROBE_CHANNEL,
-      probe$: channel$(this.listenSql, PROBE_CHANNEL),
+      probe$: this.listener.channel(PROBE_CHANNEL),
       probeTimeoutMs: options.listenProbeTimeoutMs,
       degradedSweepMs: options.degradedPollIntervalMs,
       usesListenUrl: options.sessionSql !== undefined,
@@ -148,12 +161,9 @@ export class Engine {
     await configureFlow(sql, tasks.map((task) => ({ key: task.name, flow: flowSettingsOf(task) })));
     this.pauses.replace(await listPauses(sql));
 
-    const onListenError = (error: unknown) => logger.error("LISTEN failed", { orchestrator: id, error });
     const listenSql = this.listenSql;
     if (this.options.sessionSql) preparedStatementsOff(sql, logger, "listenConnectionString is given, so the main pool is taken for a transaction pooler");
-    // The probe channel stays subscribed so the health probe's NOTIFY always finds it listening.
-    this.subscription.add(channel$(listenSql, PROBE_CHANNEL, onListenError).subscribe({ error: onListenError }));
-    const work = channel$(listenSql, WORK_CHANNEL, onListenError);
+    const work = this.listener.channel(WORK_CHANNEL);
     const work$ = work.pipe(
       map((message) => (message.type === "notification" ? parseWorkNotification(message.payload) : null)),
       filter((notification): notification is WorkNotification => notification !== null),
@@ -164,7 +174,7 @@ export class Engine {
       logger,
       orchestratorId: id,
       tasks,
-      channel: (name: string) => channel$(listenSql, name, onListenError),
+      channel: (name: string) => this.listener.channel(name),
       clock: this.dbClock,
       sessionSql: listenSql,
       requestStop: (reason: string) => {
@@ -182,7 +192,8 @@ export class Engine {
     );
     // In case a pause notification was lost while the connection stayed up.
     this.subscription.add(interval(this.options.heartbeatIntervalMs).subscribe(() => void this.reloadPauses()));
-    this.subscription.add(work.subscribe({ error: onListenError }));
+    // The probe channel stays listened, so the health probe's NOTIFY always finds it.
+    this.subscription.add(this.listener.channel(PROBE_CHANNEL).subscribe());
     const health = await this.health.start(this.options.heartbeatIntervalMs);
     if (health.push.mode === "sweeping" && !this.options.sessionSql) {
       preparedStatementsOff(sql, logger, "LISTEN does not deliver, so the pool is taken for a transaction pooler");
@@ -204,6 +215,7 @@ export class Engine {
     this.cancelListener.stop();
     await this.health.stop();
     this.subscription.unsubscribe();
+    await this.listener.close();
     if (this.started) await unregisterOrchestrator(sql, id);
   }
 
