@@ -3,7 +3,7 @@
  * a LISTEN reconnect) are merged and coalesced into claims of at most the free slots; claimed
  * executions run with bounded concurrency; outcomes are written in batches.
  */
-import { filter, firstValueFrom, interval, merge, mergeMap, Subject, Subscription, tap, type Observable, share } from "rxjs";
+import { filter, firstValueFrom, merge, mergeMap, Subject, Subscription, tap, type Observable, share } from "rxjs";
 import type { Sql } from "postgres";
 import type { Logger } from "../model/logger";
 import { PgConductorError } from "../model/errors";
@@ -25,12 +25,19 @@ import type { PauseState } from "./pause-state";
 import { withTimeout } from "./attempt-timeout";
 import { failure } from "./run-execution";
 import { flowSettingsOf } from "../model/flow-settings";
+import type { DatabaseClock } from "./db-clock";
+import { sweepTicks } from "./sweep-ticks";
 
 export interface WorkerSources {
   /** Work notifications of every queue: `{ queue, runAt }`. */
   work$: Observable<{ queue: string; runAt: number }>;
   /** Emits whenever the LISTEN connection (re)starts listening. */
   listening$: Observable<unknown>;
+  /** The database's time: notifications' run_at are database times (default: this process's clock). */
+  clock?: DatabaseClock;
+  /** True while push does not deliver: the sweep runs every `degradedPollIntervalMs` meanwhile. */
+  pushDegraded$?: Observable<boolean>;
+  degradedPollIntervalMs?: number;
 }
 
 export interface WorkerDeps {
@@ -102,14 +109,16 @@ export class Worker {
       this.batchRunners.set(task.name, runner);
     }
     const mine$ = sources.work$.pipe(filter((n) => n.queue === this.queue));
-    const sweep$ = interval(this.config.pollIntervalMs);
+    const sweep$ = sweepTicks(this.config.pollIntervalMs, sources.pushDegraded$, sources.degradedPollIntervalMs);
+    const now = () => sources.clock?.now() ?? Date.now();
+    const local = (databaseMs: number) => sources.clock?.toLocal(databaseMs) ?? databaseMs;
     const due$ = dueTimer(this.candidates$).pipe(share());
     // A notification names only the earliest run_at of its statement, so whenever the timer fires
     // we look up the next one too (as after a reconnect or a sweep).
     const refresh$ = merge(sources.listening$, sweep$, due$);
 
     // Anything that may have made work runnable now.
-    const external$ = merge(mine$.pipe(filter((n) => n.runAt <= Date.now())), refresh$).pipe(
+    const external$ = merge(mine$.pipe(filter((n) => n.runAt <= now())), refresh$).pipe(
       tap(() => (this.signalled = true)),
     );
     this.subscription.add(
@@ -120,11 +129,11 @@ export class Worker {
         .subscribe(),
     );
     // Future work arms the timer: from notifications, and from the table after a (re)connect or sweep.
-    this.subscription.add(mine$.pipe(filter((n) => n.runAt > Date.now())).subscribe((n) => this.candidates$.next(dueAfter(n.runAt))));
+    this.subscription.add(mine$.pipe(filter((n) => n.runAt > now())).subscribe((n) => this.candidates$.next(dueAfter(local(n.runAt)))));
     this.subscription.add(
       refresh$.subscribe(() => {
         nextRunAt(this.deps.sql, this.queue, this.taskKeys)
-          .then((at) => at && this.candidates$.next(dueAfter(at.getTime())))
+          .then((at) => at && this.candidates$.next(dueAfter(local(at.getTime()))))
           .catch((error) => logger.warn("next run_at lookup failed", { queue: this.queue, error }));
       }),
     );
