@@ -12,6 +12,7 @@ import { useTestDatabase } from "../../support/database";
 import { eventually, hour, statusOf, trackOrchestrators } from "../../support/helpers";
 import { statusReport } from "../../../src/cli/status";
 import type { Logger } from "../../../src/model/logger";
+import { startRestartablePostgres } from "../../support/faults/restartable-postgres";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "noop", payload: z.object({}) })]);
 const db = useTestDatabase();
@@ -68,11 +69,43 @@ test("health turns down while the database refuses connections and recovers, eac
     expect(lines.filter((line) => /database is reachable again/.test(line))).toHaveLength(1);
     await orchestrator.stop();
     expect(orchestrator.health.status).toBe("stopped");
-    if (process.env.TEST_LOG) console.log(lines.join("\n"));
   } finally {
     await admin.unsafe(`alter database ${name} allow_connections true`);
     await admin.end();
     await orchestrator.stop();
     await sql.end({ timeout: 5 });
+  }
+});
+
+test("health turns down while PostgreSQL is stopped and ok once it runs again; work invoked afterwards runs by push", async () => {
+  const server = await startRestartablePostgres();
+  const { logger, lines } = recordingLogger();
+  const sql = postgres(server.url, { onnotice: () => {}, backoff: () => 0.05, connect_timeout: 2 });
+  const conductor = Conductor.create({ sql, tasks, context: {}, logger });
+  const noop = conductor.createTask({ name: "noop" }, { invocable: true }, async () => {});
+  const orchestrator = Orchestrator.create({
+    conductor, tasks: [noop], defaultWorker: { pollIntervalMs: hour }, handleSignals: false,
+    heartbeatIntervalMs: 200, leaseMs: 60_000, listenProbeTimeoutMs: 500,
+  });
+  try {
+    await orchestrator.start();
+    expect(orchestrator.health.status).toBe("ok");
+    const down = next(orchestrator.health$, "down");
+    await server.stop("fast");
+    expect((await down).database.reachable).toBe(false);
+    expect(orchestrator.info.isRunning).toBe(true);
+    const ok = next(orchestrator.health$, "ok");
+    await server.start();
+    expect((await ok).push.mode).toBe("listening");
+    const id = await conductor.invoke({ name: "noop" }, {});
+    await eventually(async () => (await sql`select status from pgconductor.executions where id = ${id}`)[0]?.status === "completed", {
+      what: "work after the restart",
+    });
+    expect(lines.filter((line) => /database is unreachable/.test(line))).toHaveLength(1);
+    expect(lines.filter((line) => /database is reachable again/.test(line))).toHaveLength(1);
+  } finally {
+    await orchestrator.stop();
+    await sql.end({ timeout: 5 });
+    await server.destroy();
   }
 });
