@@ -57,7 +57,7 @@ export interface OrchestratorOptions {
   listenerPingTimeoutMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT (default true). */
   handleSignals?: boolean;
-  /** The time task windows are judged by (default the system clock); inject one to test windows. */
+  /** The time task windows are judged by (default the database's clock); inject one to test windows. */
   clock?: () => Date;
 }
 

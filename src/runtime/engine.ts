@@ -82,7 +82,8 @@ export class Engine {
           sql,
           orchestratorId: options.id,
           logger,
-          clock: options.clock,
+          // Windows are judged by the database's time unless a clock is injected (tests).
+          clock: options.clock ?? (() => new Date(this.dbClock.now())),
           pauses: this.pauses,
           makeBatchContext: (task, signal) => ({ ...context, logger: taggedLogger(logger, { task: task.name, queue: task.queue }), signal }),
           makeContext: (task, execution, control) =>
