@@ -81,9 +81,14 @@ export class Worker {
     this.taskKeys = [...this.tasksByName.keys()];
     this.controls = new TaskControls(tasks, deps.clock, deps.pauses);
     const ops = deps.ops ?? sqlWorkerOps(deps.sql, deps.orchestratorId);
+    // Delegating (not spreading: `ops` may be a class instance), with written outcomes no longer held.
     this.ops = {
-      ...ops,
+      claim: (queue, taskKeys, limit) => ops.claim(queue, taskKeys, limit),
+      claimLimited: (queue, unlimitedKeys, limited, limit) => ops.claimLimited(queue, unlimitedKeys, limited, limit),
+      nextRunAt: (queue, taskKeys) => ops.nextRunAt(queue, taskKeys),
       writeOutcomes: (batch) => ops.writeOutcomes(batch).then(() => batch.forEach((outcome) => this.held.delete(outcome.id))),
+      removeFinished: (completed, failed) => ops.removeFinished(completed, failed),
+      wakeQueue: (queue, taskKeys) => ops.wakeQueue(queue, taskKeys),
     };
     this.producer = new Producer({
       ops: this.ops,
