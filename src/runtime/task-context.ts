@@ -7,7 +7,8 @@ import { ChildExecutionError, ChildTimeoutError, PgConductorError } from "../mod
 import type { Logger } from "../model/logger";
 import type { TaskReference } from "../model/task";
 import { invokeChild, sleepExecution } from "../db/steps";
-import { stepWriterFor } from "./step-writer";
+import { STEP_WRITE_RETRY_MS, stepWriterFor } from "./step-writer";
+import { retryTransient } from "./retry-transient";
 import { Interruption } from "./interruptions";
 
 export interface ExecutionControl {
@@ -76,7 +77,8 @@ export function createTaskContext(options: {
     interruptIfNeeded();
     const stored = control.stored.get(key) as { until?: string } | undefined;
     if (stored?.until && Date.parse(stored.until) <= Date.now()) return;
-    const state = await sleepExecution(sql, control.executionId, key, ms);
+    // Like step writes, retried while the database is briefly away (both statements are idempotent).
+    const state = await retryTransient(() => sleepExecution(sql, control.executionId, key, ms), { maxMs: STEP_WRITE_RETRY_MS });
     if (state === "waiting") suspend();
   }
 
@@ -90,7 +92,7 @@ export function createTaskContext(options: {
     let outcome = control.stored.get(key) as { result?: unknown; error?: string } | undefined;
     if (!outcome) {
       const child = await children.prepareChild(ref, payload);
-      const row = await invokeChild(sql, control.executionId, key, child, timeoutMs ?? null);
+      const row = await retryTransient(() => invokeChild(sql, control.executionId, key, child, timeoutMs ?? null), { maxMs: STEP_WRITE_RETRY_MS });
       if (row.state === "timeout") throw new ChildTimeoutError(`Child execution "${name}" (${ref.name}) timed out after ${timeoutMs} ms`);
       if (row.state === "waiting") suspend();
       outcome = row.outcome ?? {};
