@@ -14,7 +14,7 @@ import { statusReport } from "../../../src/cli/status";
 import type { Logger } from "../../../src/model/logger";
 import { startRestartablePostgres } from "../../support/faults/restartable-postgres";
 
-const tasks = TaskSchemas.fromSchema([defineTask({ name: "noop", payload: z.object({}) })]);
+const tasks = TaskSchemas.fromSchema([defineTask({ name: "noop", payload: z.object({}) }), defineTask({ name: "signup" })]);
 const db = useTestDatabase();
 const track = trackOrchestrators();
 
@@ -108,4 +108,21 @@ test("health turns down while PostgreSQL is stopped and ok once it runs again; w
     await sql.end({ timeout: 5 });
     await server.destroy();
   }
+});
+
+test("health reports the table-change consumer's mode and its slot's lag", async () => {
+  await db.sql`create table signups (id serial primary key, email text)`;
+  const conductor = Conductor.create({ sql: db.sql, tasks, context: {}, logger: recordingLogger().logger });
+  const seen: string[] = [];
+  const signup = conductor.createTask({ name: "signup" }, { schema: "public", table: "signups", operation: "insert", columns: "email" } as never,
+    async (event: { payload: { new: { email: string } } }) => void seen.push(event.payload.new.email));
+  const orchestrator = track(Orchestrator.create({ conductor, tasks: [signup], handleSignals: false, heartbeatIntervalMs: 200 }));
+  await orchestrator.start();
+  await db.sql`insert into signups (email) values ('ada@example.com')`;
+  await eventually(() => seen.length === 1, { what: "the table change to run" });
+  const health = await next(orchestrator.health$.pipe(filter((h) => h.tableChanges?.mode === "consuming")), "ok");
+  expect(health.tableChanges).toMatchObject({ mode: "consuming", failure: null });
+  await eventually(() => typeof orchestrator.health.tableChanges?.lagBytes === "number", { what: "the slot's lag" });
+  expect(await statusReport(db.sql)).toMatch(/ok, push listening, table changes consuming/);
+  await orchestrator.stop();
 });
