@@ -85,3 +85,14 @@ export function checkCancelArguments(target: unknown, second: unknown, third: un
   if (reason === undefined || reason === null) return null;
   return assertStorableText("cancel", "reason", reason);
 }
+
+/** Longest ctx.sleep and child timeout: beyond it `now() + interval` overflows in SQL. */
+export const MAX_DURATION_MS = MAX_GATE_SECONDS * 1000;
+
+/** A duration in ms (ctx.sleep, a child's timeout): a finite number from 0 to 100 years. */
+export function checkDurationMs(subject: string, field: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_DURATION_MS) {
+    throw new ConfigurationError(`${subject}: ${field} must be a number of milliseconds from 0 to ${MAX_DURATION_MS} (100 years) (got ${describe(value)})`);
+  }
+  return value;
+}

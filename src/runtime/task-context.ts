@@ -9,6 +9,8 @@ import type { TaskReference } from "../model/task";
 import { invokeChild, sleepExecution } from "../db/steps";
 import { STEP_WRITE_RETRY_MS, stepWriterFor } from "./step-writer";
 import { retryTransient } from "./retry-transient";
+import { assertStorableText } from "../model/validate";
+import { checkDurationMs } from "../model/invoke-checks";
 import { Interruption } from "./interruptions";
 
 export interface ExecutionControl {
@@ -60,6 +62,7 @@ export function createTaskContext(options: {
   };
 
   async function step<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+    assertStorableText("ctx.step", "the step name", name);
     const key = `step:${name}`;
     claimName(key, `Step "${name}"`);
     interruptIfNeeded();
@@ -72,6 +75,8 @@ export function createTaskContext(options: {
   }
 
   async function sleep(name: string, ms: number): Promise<void> {
+    assertStorableText("ctx.sleep", "the sleep name", name);
+    checkDurationMs(`Sleep "${name}"`, "ms", ms);
     const key = `sleep:${name}`;
     claimName(key, `Sleep "${name}"`);
     interruptIfNeeded();
@@ -86,6 +91,8 @@ export function createTaskContext(options: {
     const named = typeof args[0] === "string";
     const name = named ? (args[0] as string) : `${(args[0] as TaskReference).name}#${++unnamedChildren}`;
     const [ref, payload, timeoutMs] = (named ? args.slice(1) : args) as [TaskReference, unknown, number | undefined];
+    assertStorableText("ctx.invoke", "the step name", name);
+    if (timeoutMs !== undefined && timeoutMs !== null) checkDurationMs(`Child invoke "${name}"`, "timeoutMs", timeoutMs);
     const key = `invoke:${name}`;
     claimName(key, `Child invoke "${name}"`);
     interruptIfNeeded();

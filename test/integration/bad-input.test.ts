@@ -3,13 +3,15 @@
  * task (or call), the field and the rule, never a raw driver error.
  */
 import { z } from "zod";
-import { Conductor, EventSchemas, PgConductorError, TaskSchemas, ValidationError, defineEvent, defineTask, listExecutions, retryExecutions } from "pgconductor-js";
+import { Conductor, EventSchemas, Orchestrator, PgConductorError, TaskSchemas, ValidationError, defineEvent, defineTask, listExecutions, retryExecutions } from "pgconductor-js";
 import { useTestDatabase } from "../support/database";
+import { eventually } from "../support/helpers";
 import { silentLogger } from "../../src/model/logger";
 
 const tasks = TaskSchemas.fromSchema([
   defineTask({ name: "record", payload: z.object({ label: z.string() }) }),
   defineTask({ name: "loose", payload: z.any() }),
+  defineTask({ name: "misuse", payload: z.object({ call: z.enum(["sleep-forever", "nul-step", "child-timeout"]) }) }),
 ]);
 const events = EventSchemas.fromSchema([defineEvent({ name: "said", payload: z.object({ text: z.string() }) })]);
 
@@ -35,6 +37,11 @@ beforeAll(async () => {
   conductor = Conductor.create({ sql: db.sql, tasks, events, context: {}, logger: silentLogger });
   conductor.createTask({ name: "record" }, { invocable: true }, async () => {});
   conductor.createTask({ name: "loose" }, [{ invocable: true }, { event: "said" }], async () => {});
+  conductor.createTask({ name: "misuse", maxAttempts: 1 }, { invocable: true }, async (event, ctx) => {
+    if (event.payload.call === "sleep-forever") await ctx.sleep("nap", Infinity);
+    if (event.payload.call === "nul-step") await ctx.step("a\u0000b", () => 1);
+    if (event.payload.call === "child-timeout") await ctx.invoke("child", { name: "record" }, { label: "x" }, Number.NaN);
+  });
   await conductor.ensureInstalled();
 });
 
@@ -89,3 +96,31 @@ test("id-taking calls reject a malformed id naming the call and the rule", async
   const [row] = await db.sql`select status, cancel_requested from pgconductor.executions where id = ${id}`;
   expect(row).toEqual({ status: "pending", cancel_requested: false });
 });
+
+test("ctx calls PostgreSQL would refuse fail the attempt with an error naming the call, the field and the rule", async () => {
+  const orchestrator = Orchestrator.create({ conductor, tasks: [conductor.tasks.get("misuse")!], handleSignals: false });
+  await orchestrator.start();
+  try {
+    const expected = {
+      "sleep-forever": /^Sleep "nap": ms must be a number of milliseconds from 0 to 3155760000000 \(100 years\) \(got Infinity\)$/,
+      "nul-step": /^ctx.step: the step name contains the character U\+0000/,
+      "child-timeout": /^Child invoke "child": timeoutMs must be a number of milliseconds/,
+    } as const;
+    for (const [call, pattern] of Object.entries(expected)) {
+      const id = await conductor.invoke({ name: "misuse" }, { call: call as keyof typeof expected });
+      const row = await eventuallyFailed(id);
+      expect([call, row.last_error]).toEqual([call, expect.stringMatching(pattern)]);
+    }
+    const [children] = await db.sql`select count(*)::int as n from pgconductor.executions where parent_id is not null`;
+    expect(children.n).toBe(0);
+  } finally {
+    await orchestrator.stop();
+  }
+});
+
+async function eventuallyFailed(id: string) {
+  return eventually(async () => {
+    const [row] = await db.sql`select status, last_error from pgconductor.executions where id = ${id}`;
+    return row.status === "failed" && row;
+  }, { what: `execution ${id} to fail` });
+}
