@@ -121,6 +121,6 @@ test("ctx calls PostgreSQL would refuse fail the attempt with an error naming th
 async function eventuallyFailed(id: string) {
   return eventually(async () => {
     const [row] = await db.sql`select status, last_error from pgconductor.executions where id = ${id}`;
-    return row.status === "failed" && row;
+    return row.status === "failed" ? row : null;
   }, { what: `execution ${id} to fail` });
 }
