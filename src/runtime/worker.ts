@@ -3,7 +3,7 @@
  * a LISTEN reconnect) are merged and coalesced into claims of at most the free slots; claimed
  * executions run with bounded concurrency; outcomes are written in batches.
  */
-import { filter, firstValueFrom, interval, merge, mergeMap, Subject, Subscription, tap, type Observable, share } from "rxjs";
+import { filter, firstValueFrom, interval, map, merge, mergeMap, Subject, Subscription, tap, type Observable, share } from "rxjs";
 import type { Sql } from "postgres";
 import type { Logger } from "../model/logger";
 import type { Task } from "../model/task";
@@ -98,7 +98,13 @@ export class Worker {
       const runner = new BatchRunner(task, { ...batch, concurrency: this.config.concurrency }, (signal) => makeBatchContext(task, signal), logger);
       this.batchRunners.set(task.name, runner);
     }
-    const mine$ = sources.work$.pipe(filter((n) => n.queue === this.queue));
+    // Due or future is decided once per notification: two separate clock reads could straddle a
+    // millisecond and call it neither, dropping the wake-up (the execution then waits for the sweep).
+    const mine$ = sources.work$.pipe(
+      filter((n) => n.queue === this.queue),
+      map((n) => ({ runAt: n.runAt, due: n.runAt <= Date.now() })),
+      share(),
+    );
     const sweep$ = interval(this.config.pollIntervalMs);
     const due$ = dueTimer(this.candidates$).pipe(share());
     // A notification names only the earliest run_at of its statement, so whenever the timer fires
@@ -106,7 +112,7 @@ export class Worker {
     const refresh$ = merge(sources.listening$, sweep$, due$);
 
     // Anything that may have made work runnable now.
-    const external$ = merge(mine$.pipe(filter((n) => n.runAt <= Date.now())), refresh$).pipe(
+    const external$ = merge(mine$.pipe(filter((n) => n.due)), refresh$).pipe(
       tap(() => (this.signalled = true)),
     );
     this.subscription.add(
@@ -117,7 +123,7 @@ export class Worker {
         .subscribe(),
     );
     // Future work arms the timer: from notifications, and from the table after a (re)connect or sweep.
-    this.subscription.add(mine$.pipe(filter((n) => n.runAt > Date.now())).subscribe((n) => this.candidates$.next(dueAfter(n.runAt))));
+    this.subscription.add(mine$.pipe(filter((n) => !n.due)).subscribe((n) => this.candidates$.next(dueAfter(n.runAt))));
     this.subscription.add(
       refresh$.subscribe(() => {
         nextRunAt(this.deps.sql, this.queue, this.taskKeys)
