@@ -40,3 +40,14 @@ begin
      where e.locked_by = p_id and e.status = 'running' and e.cancel_requested),
     coalesce(cardinality(v_unheld), 0);
 end $$;
+
+-- Timer precision (ctx.sleep, retries, run_at): the payload's epoch milliseconds are rounded UP for
+-- work due later, so a timer armed from it never fires before the row is due (run_at has
+-- microseconds; rounding down made the worker claim a hair early, find nothing, and wait for the
+-- sweep). Work already due when the statement ran keeps rounding down: it is claimed at once.
+create or replace function pgconductor.notify_work(p_queue text, p_run_at timestamptz)
+returns void language sql as $$
+  select pg_notify('pgconductor_work', p_queue || '|' || (
+    case when p_run_at <= now() then floor(extract(epoch from p_run_at) * 1000)
+         else ceil(extract(epoch from p_run_at) * 1000) end)::bigint);
+$$;

@@ -221,8 +221,9 @@ CREATE OR REPLACE FUNCTION pgconductor.notify_work(p_queue text, p_run_at timest
  RETURNS void
  LANGUAGE sql
 AS $function$
-  select pg_notify('pgconductor_work',
-    p_queue || '|' || (floor(extract(epoch from p_run_at) * 1000))::bigint);
+  select pg_notify('pgconductor_work', p_queue || '|' || (
+    case when p_run_at <= now() then floor(extract(epoch from p_run_at) * 1000)
+         else ceil(extract(epoch from p_run_at) * 1000) end)::bigint);
 $function$;
 
 CREATE OR REPLACE FUNCTION pgconductor.observed()

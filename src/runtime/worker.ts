@@ -58,8 +58,6 @@ export class Worker {
   private readonly controllers = new Map<string, AbortController>();
   /** Releases a running execution without waiting for its handler (the stop timeout). */
   private readonly forceRelease = new Map<string, () => void>();
-  /** Claimed here, outcome not yet written (or suspended): what the heartbeat says this orchestrator holds. */
-  private readonly held = new Set<string>();
   private readonly candidates$ = new Subject<number>();
   private readonly claimed$ = new Subject<ClaimedExecution>();
   private readonly idle$ = new Subject<void>();
@@ -80,26 +78,14 @@ export class Worker {
     this.tasksByName = new Map(tasks.map((task) => [task.name, task]));
     this.taskKeys = [...this.tasksByName.keys()];
     this.controls = new TaskControls(tasks, deps.clock, deps.pauses);
-    const ops = deps.ops ?? sqlWorkerOps(deps.sql, deps.orchestratorId);
-    // Delegating (not spreading: `ops` may be a class instance), with written outcomes no longer held.
-    this.ops = {
-      claim: (queue, taskKeys, limit) => ops.claim(queue, taskKeys, limit),
-      claimLimited: (queue, unlimitedKeys, limited, limit) => ops.claimLimited(queue, unlimitedKeys, limited, limit),
-      nextRunAt: (queue, taskKeys) => ops.nextRunAt(queue, taskKeys),
-      writeOutcomes: (batch) => ops.writeOutcomes(batch).then(() => batch.forEach((outcome) => this.held.delete(outcome.id))),
-      removeFinished: (completed, failed) => ops.removeFinished(completed, failed),
-      wakeQueue: (queue, taskKeys) => ops.wakeQueue(queue, taskKeys),
-    };
+    this.ops = deps.ops ?? sqlWorkerOps(deps.sql, deps.orchestratorId);
     this.producer = new Producer({
       ops: this.ops,
       queue,
       controls: this.controls,
       concurrency: config.concurrency,
       fetchBatchSize: config.fetchBatchSize,
-      onClaimed: (execution) => {
-        this.held.add(execution.id);
-        this.claimed$.next(execution);
-      },
+      onClaimed: (execution) => this.claimed$.next(execution),
       onWindowOpening: (at) => this.candidates$.next(at),
       onReleased: () => this.checkIdle(),
       onError: (error) => deps.logger.error("claim failed", { queue, error }),
@@ -203,9 +189,12 @@ export class Worker {
     return this.idle$.asObservable();
   }
 
-  /** Ids of the executions this worker holds: claimed, outcome not yet written (the heartbeat names them). */
+  /**
+   * Ids of the executions this worker holds: running (from the claim's answer on; run() registers
+   * synchronously) or with an outcome not yet written. The heartbeat names them (issue 11, item 1).
+   */
   heldIds(): string[] {
-    return [...this.held];
+    return [...this.controllers.keys(), ...this.completer.heldIds()];
   }
 
   /** The stop timeout passed: ctx.signal aborts and each running execution is released (no attempt spent). */
@@ -264,7 +253,6 @@ export class Worker {
     if (outcome.kind === "fail") {
       this.deps.logger.warn("execution failed", { queue: this.queue, execution: outcome.id, error: outcome.error });
     }
-    if (outcome.kind === "suspended") this.held.delete(outcome.id); // hung up in the database already
     // Queued before the slot is freed, so the worker is never seen idle with an outcome unwritten.
     this.completer.add(outcome, taskKey);
     this.producer.release();

@@ -4,6 +4,8 @@
  *   load balancer or NAT drops its state; `cutEvery(ms)` repeats that until `stopCutting()`;
  * - `blackhole(filter?)`: matching connections stop forwarding in both directions while both
  *   sockets stay open: a half-open connection that neither side notices on its own;
+ * - `stall(filter?)`: matching connections stop reading (both sockets paused): real TCP backpressure,
+ *   as from a process that stopped reading its socket; the server's sends block once buffers fill;
  * - `refuse()`: new connections are reset at once (the server looks down), until `resume()`;
  * - `resume()`: blackholed connections forward again (what was held back is delivered) and new
  *   connections are accepted.
@@ -21,6 +23,7 @@ export interface ProxiedConnection {
   /** Lower-cased text of what the client sent so far (the first 64 kB). */
   readonly clientText: string;
   readonly blackholed: boolean;
+  readonly stalled: boolean;
 }
 
 export interface TcpProxy {
@@ -44,6 +47,8 @@ export interface TcpProxy {
   readonly repliesCut: number;
   /** Stops forwarding on the matching open connections (all by default) without closing them. */
   blackhole(filter?: (connection: ProxiedConnection) => boolean): number;
+  /** Stops reading the matching connections' sockets (TCP backpressure) until resume(). */
+  stall(filter?: (connection: ProxiedConnection) => boolean): number;
   /** New connections are reset on arrival. */
   refuse(): void;
   /** Forwards again: blackholed connections are released, new connections accepted. */
@@ -57,6 +62,7 @@ interface Pair extends ProxiedConnection {
   id: number;
   clientText: string;
   blackholed: boolean;
+  stalled: boolean;
   client: Socket;
   server: Socket;
   /** Bytes held back while blackholed, per direction. */
@@ -136,7 +142,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     const upstream = new Socket();
     const pair: Pair = {
-      id: nextId++, clientText: "", blackholed: false, client, server: upstream, toServer: [], toClient: [],
+      id: nextId++, clientText: "", blackholed: false, stalled: false, client, server: upstream, toServer: [], toClient: [],
       pending: Buffer.alloc(0), startupDone: false, statements: new Map(), cutOnNextReply: false,
     };
     pairs.add(pair);
@@ -217,12 +223,26 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       for (const pair of victims) pair.blackholed = true;
       return victims.length;
     },
+    stall(filter) {
+      const victims = matching(filter);
+      for (const pair of victims) {
+        pair.stalled = true;
+        pair.client.pause();
+        pair.server.pause();
+      }
+      return victims.length;
+    },
     refuse() {
       refusing = true;
     },
     resume() {
       refusing = false;
       for (const pair of pairs) {
+        if (pair.stalled) {
+          pair.stalled = false;
+          pair.client.resume();
+          pair.server.resume();
+        }
         if (!pair.blackholed) continue;
         pair.blackholed = false;
         for (const chunk of pair.toServer.splice(0)) pair.server.write(chunk);
