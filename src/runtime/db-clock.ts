@@ -2,8 +2,11 @@
  * The database's time as seen from this process. Every time two processes must agree on (a
  * notification's run_at, a timer for the next due execution, a cron fire time) is a database time;
  * comparing it with Date.now() breaks when this machine's clock is off. The offset is measured at
- * start and on every health round (half the round trip is taken as the one-way delay), and timers,
- * which run on the local clock, are armed at `toLocal(databaseTime)`.
+ * start and on every health round: half the round trip is taken as the one-way delay, so a sample
+ * is good to ±(round trip / 2 + 1 ms). Of the recent samples the one with the shortest round trip
+ * is used, so one slow round does not move the clock. Timers, which run on the local clock, are
+ * armed at `toLocal(databaseTime)`, and a comparison closer than `uncertaintyMs` is treated as
+ * both due and not due (claim now, and arm a timer too).
  */
 import type { Sql } from "postgres";
 import { readDatabaseClock } from "../db/clock";
@@ -15,37 +18,42 @@ export interface DatabaseClock {
   toLocal(databaseMs: number): number;
   /** Database minus local clock, in ms (0 until measured). */
   readonly offsetMs: number;
+  /** How far `now()` may be off the database's true time, in ms. */
+  readonly uncertaintyMs: number;
 }
 
+/** Samples kept (one per health round: a minute at the default heartbeat interval). */
+const SAMPLES = 12;
+
 export class MeasuredClock implements DatabaseClock {
-  private offset = 0;
-  private measured = false;
+  private samples: { offset: number; roundTrip: number }[] = [];
+  private best = { offset: 0, roundTrip: 0 };
 
   constructor(private readonly local: () => number = Date.now) {}
 
   get offsetMs(): number {
-    return this.offset;
+    return this.best.offset;
   }
 
-  get isMeasured(): boolean {
-    return this.measured;
+  get uncertaintyMs(): number {
+    return Math.ceil(this.best.roundTrip / 2) + 1;
   }
 
   now(): number {
-    return this.local() + this.offset;
+    return this.local() + this.best.offset;
   }
 
   toLocal(databaseMs: number): number {
-    return databaseMs - this.offset;
+    return databaseMs - this.best.offset;
   }
 
-  /** One measurement; returns the new offset. */
+  /** One measurement; returns the offset now in use. */
   async measure(sql: Sql): Promise<number> {
     const sent = this.local();
     const database = await readDatabaseClock(sql);
     const received = this.local();
-    this.offset = Math.round(database - (sent + received) / 2);
-    this.measured = true;
-    return this.offset;
+    this.samples = [...this.samples.slice(-(SAMPLES - 1)), { offset: Math.round(database - (sent + received) / 2), roundTrip: received - sent }];
+    this.best = this.samples.reduce((a, b) => (b.roundTrip < a.roundTrip ? b : a));
+    return this.best.offset;
   }
 }

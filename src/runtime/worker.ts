@@ -115,13 +115,20 @@ export class Worker {
       this.batchRunners.set(task.name, runner);
     }
     // run_at is a database time: compare it with the database's clock, arm timers on the local one.
+    // Within the clock's uncertainty a notification counts as due (claim now) and future (arm the
+    // timer too), and timers are armed that much later, so an estimate off by a millisecond neither
+    // drops a wake-up nor fires before the row is due.
     const now = () => sources.clock?.now() ?? Date.now();
-    const local = (databaseMs: number) => sources.clock?.toLocal(databaseMs) ?? databaseMs;
+    const margin = () => sources.clock?.uncertaintyMs ?? 0;
+    const local = (databaseMs: number) => (sources.clock ? sources.clock.toLocal(databaseMs) + margin() : databaseMs);
     // Due or future is decided once per notification: two separate clock reads could straddle a
     // millisecond and call it neither, dropping the wake-up (the execution then waits for the sweep).
     const mine$ = sources.work$.pipe(
       filter((n) => n.queue === this.queue),
-      map((n) => ({ runAt: n.runAt, due: n.runAt <= now() })),
+      map((n) => {
+        const at = now();
+        return { runAt: n.runAt, due: n.runAt <= at + margin(), future: n.runAt > at - margin() };
+      }),
       share(),
     );
     const sweep$ = sweepTicks(this.config.pollIntervalMs, sources.pushDegraded$, sources.degradedPollIntervalMs);
@@ -140,7 +147,7 @@ export class Worker {
     // Anything that may have made work runnable now.
     this.subscription.add(merge(mine$.pipe(filter((n) => n.due)), refresh$).subscribe(() => this.producer.signal()));
     // Future work arms the timer: from notifications, and from the table after a (re)connect or sweep.
-    this.subscription.add(mine$.pipe(filter((n) => !n.due)).subscribe((n) => this.candidates$.next(dueAfter(local(n.runAt)))));
+    this.subscription.add(mine$.pipe(filter((n) => n.future)).subscribe((n) => this.candidates$.next(dueAfter(local(n.runAt)))));
     this.subscription.add(
       refresh$.subscribe(() => {
         this.ops
