@@ -1,7 +1,8 @@
 /**
  * The engine an Orchestrator runs: its workers, the LISTEN wiring, and its services (cron, events,
  * table changes, maintenance, stop requests, cancel listener, heartbeat, rescuer), started and
- * stopped in order. It gets only what it needs: no Conductor, no public options.
+ * stopped in order, with the database clock and the health monitor every part reads. It gets only
+ * what it needs: no Conductor, no public options.
  */
 import { PauseState } from "./pause-state";
 import { configureFlow, listPauses } from "../db/flow-control";
@@ -28,6 +29,7 @@ import { Worker } from "./worker";
 import { MeasuredClock, type DatabaseClock } from "./db-clock";
 import { HealthMonitor } from "./health-monitor";
 import { TableChangesService } from "./table-changes/table-changes-service";
+import { preparedStatementsOff } from "./pooler";
 
 export interface EngineOptions {
   id: string;
@@ -43,10 +45,7 @@ export interface EngineOptions {
   /** stop(): running handlers that have not ended this long after it began are released. */
   stopTimeoutMs: number;
   clock?: () => Date;
-  /**
-   * A pool on a direct (session-mode) URL for LISTEN, replication and session locks, when `sql`
-   * goes through a transaction pooler. Its presence also turns off prepared statements on `sql`.
-   */
+  /** A pool on a direct URL for LISTEN, replication and session locks when `sql` is a transaction pooler (pooler.ts). */
   sessionSql?: Sql;
   /** How long a health probe (clock read, self-NOTIFY) may take before it counts as failed. */
   listenProbeTimeoutMs: number;
@@ -125,15 +124,9 @@ export class Engine {
     ];
     const tableChanges = this.services.find((service): service is TableChangesService => service instanceof TableChangesService);
     this.health = new HealthMonitor({
-      sql,
-      logger,
-      orchestratorId: options.id,
-      clock: this.dbClock,
-      probeChannel: PROBE_CHANNEL,
-      probe$: this.listener.channel(PROBE_CHANNEL),
-      probeTimeoutMs: options.listenProbeTimeoutMs,
-      degradedSweepMs: options.degradedPollIntervalMs,
-      usesListenUrl: options.sessionSql !== undefined,
+      sql, logger, orchestratorId: options.id, clock: this.dbClock,
+      probeChannel: PROBE_CHANNEL, probe$: this.listener.channel(PROBE_CHANNEL), probeTimeoutMs: options.listenProbeTimeoutMs,
+      degradedSweepMs: options.degradedPollIntervalMs, usesListenUrl: options.sessionSql !== undefined,
       consumer: () => tableChanges?.health ?? null,
     });
   }
@@ -199,7 +192,8 @@ export class Engine {
     if (health.push.mode === "sweeping" && !this.options.sessionSql) {
       preparedStatementsOff(sql, logger, "LISTEN does not deliver, so the pool is taken for a transaction pooler");
     }
-    const sources = { work$, listening$, clock: this.dbClock as DatabaseClock, pushDegraded$: this.health.pushDegraded$, degradedPollIntervalMs: this.options.degradedPollIntervalMs };
+    const { degradedPollIntervalMs } = this.options;
+    const sources = { work$, listening$, clock: this.dbClock as DatabaseClock, pushDegraded$: this.health.pushDegraded$, degradedPollIntervalMs };
     for (const worker of this.workers) worker.start(sources);
     for (const service of this.services) await service.start(context);
   }
@@ -254,14 +248,3 @@ export class Engine {
   }
 }
 
-/**
- * A transaction pooler hands each statement to any server connection, where a named prepared
- * statement from another one does not exist. postgres.js reads `prepare` per query, so turning it
- * off here takes effect for every later query of this pool.
- */
-function preparedStatementsOff(sql: Sql, logger: Logger, why: string): void {
-  const options = sql.options as unknown as { prepare: boolean };
-  if (!options.prepare) return;
-  options.prepare = false;
-  logger.info(`prepared statements turned off for this connection pool: ${why}`);
-}
