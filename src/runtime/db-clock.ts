@@ -57,3 +57,22 @@ export class MeasuredClock implements DatabaseClock {
     return this.best.offset;
   }
 }
+
+/**
+ * How a worker reads a notification's run_at (a database time): due now (claim), in the future
+ * (arm the timer), or, within the clock's uncertainty, both, so an estimate off by a millisecond
+ * neither drops a wake-up nor calls a row due before it is. Timers are armed that much later on
+ * the local clock. Without a clock, this process's clock is taken as the database's.
+ */
+export function notificationTiming(clock?: DatabaseClock) {
+  const margin = () => clock?.uncertaintyMs ?? 0;
+  return {
+    judge(runAt: number) {
+      const now = clock?.now() ?? Date.now();
+      return { runAt, due: runAt <= now + margin(), future: runAt > now - margin() };
+    },
+    timerAt(databaseMs: number): number {
+      return clock ? clock.toLocal(databaseMs) + margin() : databaseMs;
+    },
+  };
+}

@@ -7,7 +7,6 @@
 import { filter, firstValueFrom, map, merge, mergeMap, Subject, Subscription, type Observable, share } from "rxjs";
 import type { Sql } from "postgres";
 import type { Logger } from "../model/logger";
-import { PgConductorError } from "../model/errors";
 import type { Task } from "../model/task";
 import type { ClaimedExecution } from "../db/claim";
 import { dueTimer } from "../streams/due-timer";
@@ -22,8 +21,9 @@ import { flowSettingsOf } from "../model/flow-settings";
 import { Producer } from "./producer";
 import { Completer } from "./completer";
 import { sqlWorkerOps, type WorkerOps } from "./worker-ops";
-import type { DatabaseClock } from "./db-clock";
+import { notificationTiming, type DatabaseClock } from "./db-clock";
 import { sweepTicks } from "./sweep-ticks";
+import { StopGrace } from "./stop-grace";
 
 export interface WorkerSources {
   /** Work notifications of every queue: `{ queue, runAt }`. */
@@ -56,8 +56,7 @@ export class Worker {
   private readonly tasksByName: Map<string, Task>;
   private readonly taskKeys: string[];
   private readonly controllers = new Map<string, AbortController>();
-  /** Releases a running execution without waiting for its handler (the stop timeout). */
-  private readonly forceRelease = new Map<string, () => void>();
+  private readonly grace = new StopGrace();
   private readonly candidates$ = new Subject<number>();
   private readonly claimed$ = new Subject<ClaimedExecution>();
   private readonly idle$ = new Subject<void>();
@@ -114,21 +113,13 @@ export class Worker {
       const runner = new BatchRunner(task, { ...batch, concurrency: this.config.concurrency }, (signal) => makeBatchContext(task, signal), logger);
       this.batchRunners.set(task.name, runner);
     }
-    // run_at is a database time: compare it with the database's clock, arm timers on the local one.
-    // Within the clock's uncertainty a notification counts as due (claim now) and future (arm the
-    // timer too), and timers are armed that much later, so an estimate off by a millisecond neither
-    // drops a wake-up nor fires before the row is due.
-    const now = () => sources.clock?.now() ?? Date.now();
-    const margin = () => sources.clock?.uncertaintyMs ?? 0;
-    const local = (databaseMs: number) => (sources.clock ? sources.clock.toLocal(databaseMs) + margin() : databaseMs);
+    // run_at is a database time: judged by the database's clock, timers armed on the local one.
+    const timing = notificationTiming(sources.clock);
     // Due or future is decided once per notification: two separate clock reads could straddle a
     // millisecond and call it neither, dropping the wake-up (the execution then waits for the sweep).
     const mine$ = sources.work$.pipe(
       filter((n) => n.queue === this.queue),
-      map((n) => {
-        const at = now();
-        return { runAt: n.runAt, due: n.runAt <= at + margin(), future: n.runAt > at - margin() };
-      }),
+      map((n) => timing.judge(n.runAt)),
       share(),
     );
     const sweep$ = sweepTicks(this.config.pollIntervalMs, sources.pushDegraded$, sources.degradedPollIntervalMs);
@@ -147,12 +138,12 @@ export class Worker {
     // Anything that may have made work runnable now.
     this.subscription.add(merge(mine$.pipe(filter((n) => n.due)), refresh$).subscribe(() => this.producer.signal()));
     // Future work arms the timer: from notifications, and from the table after a (re)connect or sweep.
-    this.subscription.add(mine$.pipe(filter((n) => n.future)).subscribe((n) => this.candidates$.next(dueAfter(local(n.runAt)))));
+    this.subscription.add(mine$.pipe(filter((n) => n.future)).subscribe((n) => this.candidates$.next(dueAfter(timing.timerAt(n.runAt)))));
     this.subscription.add(
       refresh$.subscribe(() => {
         this.ops
           .nextRunAt(this.queue, this.taskKeys)
-          .then((at) => at && this.candidates$.next(dueAfter(local(at.getTime()))))
+          .then((at) => at && this.candidates$.next(dueAfter(timing.timerAt(at.getTime()))))
           .catch((error) => logger.warn("next run_at lookup failed", { queue: this.queue, error }));
       }),
     );
@@ -170,11 +161,11 @@ export class Worker {
   async stop(graceMs = Infinity): Promise<void> {
     this.producer.stop();
     for (const runner of this.batchRunners.values()) runner.stop();
-    const grace = Number.isFinite(graceMs) ? setTimeout(() => this.releaseRunning(graceMs), Math.max(0, graceMs)) : null;
+    const disarm = this.grace.arm(graceMs, this.deps.logger, this.queue);
     try {
       while (!this.isIdle()) await firstValueFrom(this.idle$);
     } finally {
-      if (grace) clearTimeout(grace);
+      disarm();
     }
     this.subscription.unsubscribe();
     this.producer.close();
@@ -204,16 +195,6 @@ export class Worker {
     return [...this.controllers.keys(), ...this.completer.heldIds()];
   }
 
-  /** The stop timeout passed: ctx.signal aborts and each running execution is released (no attempt spent). */
-  private releaseRunning(graceMs: number): void {
-    if (this.forceRelease.size === 0) return;
-    this.deps.logger.warn(`stop timeout (${graceMs} ms) passed: releasing ${this.forceRelease.size} running execution(s) to run again`, {
-      queue: this.queue,
-      executions: [...this.forceRelease.keys()].join(","),
-    });
-    for (const release of [...this.forceRelease.values()]) release();
-  }
-
   /** Aborts ctx.signal of a running execution (cancel); returns whether it runs here. */
   abort(executionId: string, reason: string): boolean {
     const controller = this.controllers.get(executionId);
@@ -232,18 +213,13 @@ export class Worker {
       shouldRelease: () => this.producer.stopped || this.controls.shouldPause(task.name),
       suspended: false,
     };
-    // Past the stop timeout the handler is not awaited further: its later outcome is ignored.
-    const forced = new Promise<Outcome>((resolve) =>
-      this.forceRelease.set(execution.id, () => {
-        controller.abort(new PgConductorError("the orchestrator's stop timeout passed; the execution was released to run again"));
-        resolve({ kind: "release", id: execution.id });
-      }),
-    );
     try {
-      return { outcome: await Promise.race([this.attempt(execution, task, control, controller), forced]), taskKey: task.name };
+      // Past the stop timeout the handler is not awaited further (stop-grace.ts).
+      const outcome = await Promise.race([this.attempt(execution, task, control, controller), this.grace.forced(execution.id, controller)]);
+      return { outcome, taskKey: task.name };
     } finally {
       this.controllers.delete(execution.id);
-      this.forceRelease.delete(execution.id);
+      this.grace.done(execution.id);
     }
   }
 
