@@ -24,6 +24,7 @@ import type { PauseState } from "./pause-state";
 import { withTimeout } from "./attempt-timeout";
 import { failure } from "./run-execution";
 import { flowSettingsOf } from "../model/flow-settings";
+import { traceAttempt } from "./telemetry/traced-attempt";
 
 export interface WorkerSources {
   /** Work notifications of every queue: `{ queue, runAt }`. */
@@ -223,8 +224,12 @@ export class Worker {
     return claimed.length;
   }
 
-  private async run(execution: ClaimedExecution): Promise<Outcome> {
+  private run(execution: ClaimedExecution): Promise<Outcome> {
     const task = this.tasksByName.get(execution.task_key)!;
+    return traceAttempt(execution, task, () => this.attempt(execution, task));
+  }
+
+  private async attempt(execution: ClaimedExecution, task: Task): Promise<Outcome> {
     const controller = new AbortController();
     this.controllers.set(execution.id, controller);
     const control: ExecutionControl = {
