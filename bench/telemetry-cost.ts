@@ -1,0 +1,187 @@
+/**
+ * pgconductor-js only: what metrics, traces and the dashboard's indexes cost the hot path. The same
+ * N jobs (one ctx.step each, so the step-span path runs too) on one worker of 10 slots, in three
+ * modes interleaved within every round so load from elsewhere on the machine hits them alike:
+ *   - "no provider": @opentelemetry/api with nothing registered (what every app gets by default);
+ *   - "SDK registered": a TracerProvider (spans go to an exporter that drops them), a MeterProvider
+ *     with a reader, the async-hooks context manager, and every invoke inside an app span, so each
+ *     row carries a traceparent and every attempt and step is a span;
+ *   - "no 008 indexes": no provider, and the five list/search indexes of migration 008 dropped for
+ *     the run (recreated after), to show what those indexes cost each insert, claim and completion.
+ * Each mode runs REPEATS times per round; the row shows the median jobs/s over all its runs and the
+ * ratio to the "no provider" row. A last row times the telemetry calls a job makes with no provider
+ * (in a loop, without the database), against a job's whole time.
+ */
+import postgres from "postgres";
+import { context, metrics, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from "@opentelemetry/sdk-trace-base";
+import { Conductor, Orchestrator, TaskSchemas, type DefineTask } from "pgconductor-js";
+import { silentLogger } from "../src/model/logger";
+import type { ClaimedExecution } from "../src/db/claim";
+import type { Task } from "../src/model/task";
+import type { Outcome } from "../src/runtime/run-execution";
+import { traceStep } from "../src/runtime/telemetry/attempt";
+import { activeTraceparent } from "../src/runtime/telemetry/trace-context";
+import { traceAttempt } from "../src/runtime/telemetry/traced-attempt";
+import type { BenchJob } from "./systems/system";
+import { untilFinished, type OwnConductor } from "./workloads/own-runtime";
+import type { Row, Workload, WorkloadEnv } from "./workloads/workload";
+
+type Mode = "no provider" | "SDK registered" | "no 008 indexes";
+const MODES: readonly Mode[] = ["no provider", "SDK registered", "no 008 indexes"];
+const REPEATS = 3;
+
+/** The indexes of sql/008_operations.sql that only the dashboard, list and search read. */
+const INDEXES_008 = [
+  ["executions_created_idx", "(created_at, id)"],
+  ["executions_status_created_idx", "(status, created_at, id)"],
+  ["executions_task_created_idx", "(task_key, created_at, id)"],
+  ["executions_queue_created_idx", "(queue, created_at, id)"],
+  ["executions_dedupe_key_idx", "(dedupe_key) where dedupe_key is not null"],
+] as const;
+
+type Tasks = [DefineTask<{ name: "bench-telemetry"; payload: BenchJob }>];
+
+/** Spans are built and ended as with a real exporter; only the network send is left out. */
+const droppingExporter: SpanExporter = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: async () => {},
+};
+
+function registerSdk(): () => Promise<void> {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(droppingExporter)] });
+  trace.setGlobalTracerProvider(tracerProvider);
+  const reader = new PeriodicExportingMetricReader({ exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE), exportIntervalMillis: 3_600_000 });
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  metrics.setGlobalMeterProvider(meterProvider);
+  return async () => {
+    await meterProvider.shutdown();
+    await tracerProvider.shutdown();
+    trace.disable();
+    metrics.disable();
+    context.disable();
+  };
+}
+
+async function setIndexes(sql: postgres.Sql, present: boolean): Promise<void> {
+  for (const [name, definition] of INDEXES_008) {
+    if (present) await sql.unsafe(`create index if not exists ${name} on pgconductor.executions ${definition}`);
+    else await sql.unsafe(`drop index if exists pgconductor.${name}`);
+  }
+}
+
+async function runMode(env: WorkloadEnv, mode: Mode): Promise<number> {
+  const unregister = mode === "SDK registered" ? registerSdk() : null;
+  const conductor = Conductor.create({ sql: postgres(env.databaseUrl, { onnotice: () => {} }), tasks: TaskSchemas.fromTypes<Tasks>(), logger: silentLogger });
+  conductor.createTask({ name: "bench-telemetry" }, { invocable: true }, async (event, ctx) => {
+    await ctx.step("one", () => event.payload.seq);
+  });
+  await conductor.ensureInstalled();
+  await conductor.sql`delete from pgconductor.executions`;
+  if (mode === "no 008 indexes") await setIndexes(conductor.sql, false);
+  const orchestrator = Orchestrator.create({ conductor, defaultWorker: { concurrency: 10 }, handleSignals: false });
+  await orchestrator.start();
+  const invoke = (n: number) => {
+    const items = Array.from({ length: n }, (_, seq) => ({ payload: { seq } }));
+    const call = () => conductor.invoke({ name: "bench-telemetry" }, items);
+    return unregister ? trace.getTracer("bench").startActiveSpan("bench invoke", (span) => call().finally(() => span.end())) : call();
+  };
+  const wait = () => untilFinished(conductor as unknown as OwnConductor, "bench-telemetry");
+  try {
+    await invoke(Math.min(300, env.settings.jobs)); // warm-up
+    await wait();
+    const n = env.settings.jobs;
+    await invoke(n);
+    const t0 = performance.now();
+    await wait();
+    return (n / (performance.now() - t0)) * 1000;
+  } finally {
+    await orchestrator.stop();
+    await conductor.sql`delete from pgconductor.executions where task_key like 'bench-%'`;
+    if (mode === "no 008 indexes") await setIndexes(conductor.sql, true);
+    await conductor.sql.end({ timeout: 5 });
+    await unregister?.();
+  }
+}
+
+/**
+ * Nanoseconds that the telemetry calls of one attempt (the invoke's traceparent lookup, the
+ * attempt wrapper, one step wrapper) add with no provider registered: the same loop with and
+ * without them, best of a few runs each.
+ */
+async function noProviderCallsNs(): Promise<number> {
+  const execution = { id: "e", queue: "q", attempts: 1, trace_context: null, run_at: new Date(), locked_at: new Date() } as unknown as ClaimedExecution;
+  const task = { name: "t", maxAttempts: 3 } as Task;
+  const outcome: Outcome = { kind: "complete", id: "e", result: null };
+  const run = async () => outcome;
+  const step = async () => 1;
+  const n = 200_000;
+  const loop = async (withTelemetry: boolean) => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      if (withTelemetry) {
+        activeTraceparent();
+        await traceAttempt(execution, task, run);
+        await traceStep("one", step);
+      } else {
+        await run();
+        await step();
+      }
+    }
+    return performance.now() - t0;
+  };
+  let plain = Infinity;
+  let traced = Infinity;
+  for (let i = 0; i < 5; i++) {
+    plain = Math.min(plain, await loop(false));
+    traced = Math.min(traced, await loop(true));
+  }
+  return (Math.max(0, traced - plain) / n) * 1e6;
+}
+
+type Sample = Record<Mode, number[]> & { callsNs: number };
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+export const telemetryCost: Workload<Sample> = {
+  key: "telemetry-cost",
+  title: "Cost of telemetry and of the dashboard's indexes: one-step jobs (pgconductor-js only)",
+  description:
+    `N jobs with one ctx.step each, one worker of 10 slots; each mode runs ${REPEATS} times per round, interleaved. ` +
+    "no provider: @opentelemetry/api with nothing registered. SDK registered: tracer and meter providers (spans dropped at export), " +
+    "async-hooks context, every invoke inside a span (a span per attempt and step, a traceparent on every row). " +
+    "no 008 indexes: no provider, migration 008's five list/search indexes dropped for the run. Median jobs/s of all runs; ratio to no provider.",
+  systems: ["pgconductor"],
+  columns: ["median jobs/s", "jobs/s of each run"],
+  ratio: { header: "vs no provider", system: "pgconductor", workload: "telemetry-cost" },
+  async run(env) {
+    const sample: Sample = { "no provider": [], "SDK registered": [], "no 008 indexes": [], callsNs: await noProviderCallsNs() };
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      const order = repeat % 2 === 0 ? MODES : [...MODES].reverse();
+      for (const mode of order) sample[mode].push(await runMode(env, mode));
+    }
+    return sample;
+  },
+  summarize(samples): Row[] {
+    const rows = MODES.map((mode) => {
+      const all = samples.flatMap((sample) => sample[mode]);
+      return { label: `pgconductor-js: ${mode}`, figures: [median(all).toFixed(0), all.map((rate) => rate.toFixed(0)).join(" / ")], primary: median(all) };
+    });
+    // The calls alone, as a share of one attempt's time with no provider (primary 0: no rate to compare).
+    const ns = Math.min(...samples.map((sample) => sample.callsNs));
+    const attemptNs = 1e9 / rows[0].primary;
+    rows.push({
+      label: "no provider: its telemetry calls alone",
+      figures: [`${ns.toFixed(0)} ns/job`, `${((ns / attemptNs) * 100).toFixed(3)} % of a job's time (no provider)`],
+      primary: 0,
+    });
+    return rows;
+  },
+};
