@@ -3,6 +3,9 @@
  * N jobs (one ctx.step each, so the step-span path runs too) on one worker of 10 slots, in three
  * modes interleaved within every round so load from elsewhere on the machine hits them alike:
  *   - "no provider": @opentelemetry/api with nothing registered (what every app gets by default);
+ *   - "context manager only": no provider, only the async-hooks context manager an app registers
+ *     with the SDK (it makes every promise in the process dearer, ours or not), to tell its share
+ *     of the next mode's cost from that of the spans and metrics;
  *   - "SDK registered": a TracerProvider (spans go to an exporter that drops them), a MeterProvider
  *     with a reader, the async-hooks context manager, and every invoke inside an app span, so each
  *     row carries a traceparent and every attempt and step is a span;
@@ -11,8 +14,9 @@
  * Each mode runs REPEATS times per round. Wall-clock jobs/s swings with whatever else the machine
  * runs, so each row also shows two figures load barely moves: this process's CPU time per job (the
  * telemetry calls run here) and the WAL PostgreSQL wrote per job (an index shows there), medians
- * over all runs, with ratios to the "no provider" row. A last row times the telemetry calls a job
- * makes with no provider (in a loop, without the database), as a share of a job's CPU time.
+ * over all runs, with ratios to the "no provider" row. Two last rows time the telemetry calls a job
+ * makes (in a loop, without the database), with no provider and with the SDK, as a share of a
+ * job's CPU time with no provider.
  */
 import postgres from "postgres";
 import { context, metrics, trace } from "@opentelemetry/api";
@@ -31,8 +35,8 @@ import type { BenchJob } from "./systems/system";
 import { untilFinished, type OwnConductor } from "./workloads/own-runtime";
 import type { Row, Workload, WorkloadEnv } from "./workloads/workload";
 
-type Mode = "no provider" | "SDK registered" | "no 008 indexes";
-const MODES: readonly Mode[] = ["no provider", "SDK registered", "no 008 indexes"];
+type Mode = "no provider" | "context manager only" | "SDK registered" | "no 008 indexes";
+const MODES: readonly Mode[] = ["no provider", "context manager only", "SDK registered", "no 008 indexes"];
 const REPEATS = 3;
 
 /** The indexes of sql/008_operations.sql that only the dashboard, list and search read. */
@@ -51,6 +55,11 @@ const droppingExporter: SpanExporter = {
   export: (_spans, done) => done({ code: 0 }),
   shutdown: async () => {},
 };
+
+function registerContextManager(): () => Promise<void> {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  return async () => context.disable();
+}
 
 function registerSdk(): () => Promise<void> {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -85,10 +94,17 @@ interface Run {
 }
 
 async function runMode(env: WorkloadEnv, mode: Mode): Promise<Run> {
-  const unregister = mode === "SDK registered" ? registerSdk() : null;
+  const unregister = mode === "SDK registered" ? registerSdk() : mode === "context manager only" ? registerContextManager() : null;
+  const traced = mode === "SDK registered";
   const conductor = Conductor.create({ sql: postgres(env.databaseUrl, { onnotice: () => {} }), tasks: TaskSchemas.fromTypes<Tasks>(), logger: silentLogger });
+  // Handlers report when all have run, so the check for "all finished" polls only at the end (its
+  // queries would otherwise add CPU time in proportion to the run's length).
+  let handled = 0;
+  let target = 0;
+  let allHandled = () => {};
   conductor.createTask({ name: "bench-telemetry" }, { invocable: true }, async (event, ctx) => {
     await ctx.step("one", () => event.payload.seq);
+    if (++handled === target) allHandled();
   });
   await conductor.ensureInstalled();
   await conductor.sql`delete from pgconductor.executions`;
@@ -98,14 +114,24 @@ async function runMode(env: WorkloadEnv, mode: Mode): Promise<Run> {
   const invoke = (n: number) => {
     const items = Array.from({ length: n }, (_, seq) => ({ payload: { seq } }));
     const call = () => conductor.invoke({ name: "bench-telemetry" }, items);
-    return unregister ? trace.getTracer("bench").startActiveSpan("bench invoke", (span) => call().finally(() => span.end())) : call();
+    return traced ? trace.getTracer("bench").startActiveSpan("bench invoke", (span) => call().finally(() => span.end())) : call();
   };
-  const wait = () => untilFinished(conductor as unknown as OwnConductor, "bench-telemetry");
+  const wait = async () => {
+    if (handled < target) await new Promise<void>((resolve) => (allHandled = resolve));
+    await untilFinished(conductor as unknown as OwnConductor, "bench-telemetry");
+  };
+  const expectJobs = (n: number) => {
+    handled = 0;
+    target = n;
+  };
   try {
-    await invoke(Math.min(300, env.settings.jobs)); // warm-up
+    const warmUp = Math.min(300, env.settings.jobs);
+    expectJobs(warmUp);
+    await invoke(warmUp);
     await wait();
     const n = env.settings.jobs;
     const [{ lsn: walBefore }] = await conductor.sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`;
+    expectJobs(n);
     const cpuBefore = process.cpuUsage();
     await invoke(n);
     const t0 = performance.now();
@@ -125,11 +151,20 @@ async function runMode(env: WorkloadEnv, mode: Mode): Promise<Run> {
 
 /**
  * Nanoseconds that the telemetry calls of one attempt (the invoke's traceparent lookup, the
- * attempt wrapper, one step wrapper) add with no provider registered: the same loop with and
- * without them, best of a few runs each.
+ * attempt wrapper, one step wrapper) add: the same loop with and without them, best of a few runs
+ * each; with no provider, or with the SDK registered (then they make two spans and five records).
  */
-async function noProviderCallsNs(): Promise<number> {
-  const execution = { id: "e", queue: "q", attempts: 1, trace_context: null, run_at: new Date(), locked_at: new Date() } as unknown as ClaimedExecution;
+async function telemetryCallsNs(withSdk: boolean): Promise<number> {
+  const unregister = withSdk ? registerSdk() : null;
+  try {
+    return await callsNs();
+  } finally {
+    await unregister?.();
+  }
+}
+
+async function callsNs(): Promise<number> {
+  const execution = { id: "e", queue: "q", attempts: 1, trace_context: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", run_at: new Date(), locked_at: new Date() } as unknown as ClaimedExecution;
   const task = { name: "t", maxAttempts: 3 } as Task;
   const outcome: Outcome = { kind: "complete", id: "e", result: null };
   const run = async () => outcome;
@@ -158,7 +193,7 @@ async function noProviderCallsNs(): Promise<number> {
   return (Math.max(0, traced - plain) / n) * 1e6;
 }
 
-type Sample = Record<Mode, Run[]> & { callsNs: number };
+type Sample = Record<Mode, Run[]> & { callsNs: number; sdkCallsNs: number };
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -171,7 +206,7 @@ export const telemetryCost: Workload<Sample> = {
   title: "Cost of telemetry and of the dashboard's indexes: one-step jobs (pgconductor-js only)",
   description:
     `N jobs with one ctx.step each, one worker of 10 slots; each mode runs ${REPEATS} times per round, interleaved. ` +
-    "no provider: @opentelemetry/api with nothing registered. SDK registered: tracer and meter providers (spans dropped at export), " +
+    "no provider: @opentelemetry/api with nothing registered. context manager only: no provider, the async-hooks context manager alone. SDK registered: tracer and meter providers (spans dropped at export), " +
     "async-hooks context, every invoke inside a span (a span per attempt and step, a traceparent on every row). " +
     "no 008 indexes: no provider, migration 008's five list/search indexes dropped for the run. " +
     "Medians of all runs: jobs/s (wall clock), this process's CPU time per job (user + system, from invoke to all finished), WAL bytes per job; ratios to no provider.",
@@ -179,7 +214,8 @@ export const telemetryCost: Workload<Sample> = {
   columns: ["median jobs/s", "CPU µs/job", "WAL bytes/job", "jobs/s of each run"],
   ratio: { header: "CPU vs no provider", system: "pgconductor", workload: "telemetry-cost", secondaryHeader: "WAL vs no provider" },
   async run(env) {
-    const sample: Sample = { "no provider": [], "SDK registered": [], "no 008 indexes": [], callsNs: await noProviderCallsNs() };
+    const sample: Sample = { "no provider": [], "context manager only": [], "SDK registered": [], "no 008 indexes": [],
+      callsNs: await telemetryCallsNs(false), sdkCallsNs: await telemetryCallsNs(true) };
     for (let repeat = 0; repeat < REPEATS; repeat++) {
       const order = repeat % 2 === 0 ? MODES : [...MODES].reverse();
       for (const mode of order) sample[mode].push(await runMode(env, mode));
@@ -199,12 +235,14 @@ export const telemetryCost: Workload<Sample> = {
       };
     });
     // The calls alone, against one job's CPU time with no provider (primary 0: not a run to compare).
-    const ns = Math.min(...samples.map((sample) => sample.callsNs));
-    rows.push({
-      label: "no provider: its telemetry calls alone",
-      figures: [`${ns.toFixed(0)} ns/job`, `${((ns / 1000 / rows[0].primary) * 100).toFixed(2)} %`, "-", "-"],
-      primary: 0,
-    });
+    for (const [label, key] of [["no provider", "callsNs"], ["SDK registered", "sdkCallsNs"]] as const) {
+      const ns = Math.min(...samples.map((sample) => sample[key]));
+      rows.push({
+        label: `${label}: its telemetry calls alone`,
+        figures: [`${ns.toFixed(0)} ns/job`, `${((ns / 1000 / rows[0].primary) * 100).toFixed(2)} %`, "-", "-"],
+        primary: 0,
+      });
+    }
     return rows;
   },
 };
