@@ -1,6 +1,6 @@
 /**
  * pgconductor-js only: what metrics, traces and the dashboard's indexes cost the hot path. The same
- * N jobs (one ctx.step each, so the step-span path runs too) on one worker of 10 slots, in three
+ * N jobs (one ctx.step each, so the step-span path runs too) on one worker of 10 slots, in four
  * modes interleaved within every round so load from elsewhere on the machine hits them alike:
  *   - "no provider": @opentelemetry/api with nothing registered (what every app gets by default);
  *   - "context manager only": no provider, only the async-hooks context manager an app registers
@@ -12,9 +12,9 @@
  *   - "no 008 indexes": no provider, and the five list/search indexes of migration 008 dropped for
  *     the run (recreated after), to show what those indexes cost each insert, claim and completion.
  * Each mode runs REPEATS times per round. Wall-clock jobs/s swings with whatever else the machine
- * runs, so each row also shows two figures load barely moves: this process's CPU time per job (the
- * telemetry calls run here) and the WAL PostgreSQL wrote per job (an index shows there), medians
- * over all runs, with ratios to the "no provider" row. Two last rows time the telemetry calls a job
+ * runs, so each row also shows this process's CPU time per job (the telemetry calls run here; the
+ * least over all runs, since interference only adds) and the WAL PostgreSQL wrote per job (where
+ * an index shows, whatever the load; the median), with ratios to the "no provider" row. Two last rows time the telemetry calls a job
  * makes (in a loop, without the database), with no provider and with the SDK, as a share of a
  * job's CPU time with no provider.
  */
@@ -209,9 +209,10 @@ export const telemetryCost: Workload<Sample> = {
     "no provider: @opentelemetry/api with nothing registered. context manager only: no provider, the async-hooks context manager alone. SDK registered: tracer and meter providers (spans dropped at export), " +
     "async-hooks context, every invoke inside a span (a span per attempt and step, a traceparent on every row). " +
     "no 008 indexes: no provider, migration 008's five list/search indexes dropped for the run. " +
-    "Medians of all runs: jobs/s (wall clock), this process's CPU time per job (user + system, from invoke to all finished), WAL bytes per job; ratios to no provider.",
+    "Over all runs of a mode: the best jobs/s (wall clock) and the least CPU time of this process per job (user + system, from invoke to all finished), " +
+    "the median WAL bytes per job; ratios to no provider.",
   systems: ["pgconductor"],
-  columns: ["median jobs/s", "CPU µs/job", "WAL bytes/job", "jobs/s of each run"],
+  columns: ["best jobs/s", "least CPU µs/job", "WAL bytes/job", "jobs/s of each run"],
   ratio: { header: "CPU vs no provider", system: "pgconductor", workload: "telemetry-cost", secondaryHeader: "WAL vs no provider" },
   async run(env) {
     const sample: Sample = { "no provider": [], "context manager only": [], "SDK registered": [], "no 008 indexes": [],
@@ -225,11 +226,12 @@ export const telemetryCost: Workload<Sample> = {
   summarize(samples): Row[] {
     const rows: Row[] = MODES.map((mode) => {
       const all = samples.flatMap((sample) => sample[mode]);
-      const cpu = median(all.map((r) => r.cpuUs));
+      // Interference only ever adds time: the best run is the closest to the cost itself.
+      const cpu = Math.min(...all.map((r) => r.cpuUs));
       const wal = median(all.map((r) => r.walBytes));
       return {
         label: `pgconductor-js: ${mode}`,
-        figures: [median(all.map((r) => r.rate)).toFixed(0), cpu.toFixed(0), wal.toFixed(0), all.map((r) => r.rate.toFixed(0)).join(" / ")],
+        figures: [Math.max(...all.map((r) => r.rate)).toFixed(0), cpu.toFixed(0), wal.toFixed(0), all.map((r) => r.rate.toFixed(0)).join(" / ")],
         primary: cpu,
         secondary: wal,
       };
