@@ -1008,6 +1008,7 @@ declare
   v_gates bigint;
   v_orchestrators bigint;
   v_events bigint;
+  v_rate_starts bigint;
   v_n_failed bigint;
   -- The column defaults of pgconductor.tasks, for executions of tasks no orchestrator has registered.
   v_default_complete interval := interval '7 days';
@@ -1053,13 +1054,21 @@ begin
   -- Emitted events are a record only (their executions carry the payload): kept as long as failures.
   delete from pgconductor.events where created_at < p_now - v_default_fail;
   get diagnostics v_events = row_count;
+  -- Rate-limit starts that left their window. A claim trims only the bucket it looks at, so buckets
+  -- of keys that stopped getting work (and of tasks whose limit was removed) would stay forever.
+  delete from pgconductor.rate_starts s
+  where s.started_at <= p_now - coalesce(
+    (select make_interval(secs => t.rate_period_seconds) from pgconductor.tasks t
+     where t.key = s.task_key and t.rate_period_seconds is not null),
+    interval '1 day');
+  get diagnostics v_rate_starts = row_count;
   perform pgconductor.recover_expired(p_lease_ms);
 
   insert into pgconductor.maintenance_runs (last_run_at) values (p_now)
   on conflict (id) do update set last_run_at = excluded.last_run_at;
 
   return jsonb_build_object('completed', v_completed, 'failed', v_failed, 'steps', v_steps,
-    'gates', v_gates, 'orchestrators', v_orchestrators, 'events', v_events);
+    'gates', v_gates, 'orchestrators', v_orchestrators, 'events', v_events, 'rateStarts', v_rate_starts);
 end $function$;
 
 CREATE OR REPLACE FUNCTION pgconductor.touch_observer(p_id uuid, p_hostname text, p_pid integer)

@@ -11,7 +11,7 @@ import { cancelExecution } from "../db/outcomes";
 import { findUnfinishedByDedupeKey, invokeExecutions, type NewExecution } from "../db/invoke";
 import type { Observable } from "rxjs";
 import { Observability, type ExecutionInfo } from "./observability";
-import type { ExecutionEvent, ObserveFilter } from "../model/execution-event";
+import type { ExecutionEvent, ObserveFilter, PauseEvent } from "../model/execution-event";
 import type { ResultOptions } from "./results";
 import { migrate } from "../db/migrator";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerDefinition } from "../model/worker-config";
@@ -287,7 +287,10 @@ export class Conductor<
    * Execution events (created, started, completed, failed, retrying, released, cancelled) pushed on
    * commit. Observing opens one LISTEN connection per Conductor; the last unsubscribe closes it.
    */
-  observe(filter?: ObserveFilter): Observable<ExecutionEvent> {
+  /** With `pauses: true`, pause and resume events of queues and tasks come too. */
+  observe(filter: ObserveFilter & { pauses: true }): Observable<ExecutionEvent | PauseEvent>;
+  observe(filter?: ObserveFilter): Observable<ExecutionEvent>;
+  observe(filter?: ObserveFilter): Observable<ExecutionEvent | PauseEvent> {
     return this.observability.observe(filter);
   }
 

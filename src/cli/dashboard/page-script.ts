@@ -47,6 +47,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
       live.textContent = "live";
       refreshSoon();
     });
+    source.addEventListener("pause", refreshSoon);
     source.onmessage = function (message) {
       var data = JSON.parse(message.data);
       feed = data.events.slice().reverse().concat(feed).slice(0, 50);

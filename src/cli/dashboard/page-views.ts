@@ -17,9 +17,14 @@ export const PAGE_VIEWS = String.raw`
             main.replaceChildren(
               h("h2", {}, ["Queues"]),
               table(["queue", "runnable", "delayed", "running", "failed", "cancelled", "oldest due", "finished per minute (60 min)"], o.queues.map(function (q) {
-                return row([link("#/executions?queue=" + encodeURIComponent(q.queue), q.queue), q.runnable, q.delayed, q.running,
+                var paused = o.pauses.some(function (p) { return p.kind === "queue" && p.name === q.queue; });
+                var name = link("#/executions?queue=" + encodeURIComponent(q.queue), q.queue);
+                return row([paused ? h("span", {}, [name, " ", status("paused")]) : name, q.runnable, q.delayed, q.running,
                   link("#/executions?status=failed&queue=" + encodeURIComponent(q.queue), String(q.failed)), q.cancelled, age(q.oldestDueSeconds), chart(q.throughput)]);
               }), "no executions yet"),
+              h("h2", {}, ["Paused"]), table(["kind", "name", "since"], o.pauses.map(function (p) {
+                return row([p.kind, p.name, when(p.pausedAt)]);
+              }), "nothing paused"),
               h("h2", {}, ["Live"]), feedList(),
               h("h2", {}, ["Orchestrators"]), orchestrators(o.orchestrators),
               h("h2", {}, ["Cron schedules"]), schedules(o.schedules),
