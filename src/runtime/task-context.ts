@@ -12,6 +12,8 @@ import { retryTransient } from "./retry-transient";
 import { assertStorableText } from "../model/validate";
 import { checkDurationMs } from "../model/invoke-checks";
 import { Interruption } from "./interruptions";
+import { traceSpan, traceStep } from "./telemetry/attempt";
+import { activeTraceparent } from "./telemetry/trace-context";
 
 export interface ExecutionControl {
   readonly executionId: string;
@@ -67,9 +69,13 @@ export function createTaskContext(options: {
     claimName(key, `Step "${name}"`);
     interruptIfNeeded();
     if (control.stored.has(key)) return (control.stored.get(key) as { value?: T }).value as T;
-    const value = await fn();
-    const stored = { value: toJson(value, `Step "${name}"`) };
-    await stepWriterFor(sql).save(control.executionId, key, stored);
+    // The span covers the function and storing its result: what a step costs the attempt.
+    const stored = await traceStep(name, async () => {
+      const value = await fn();
+      const stored = { value: toJson(value, `Step "${name}"`) };
+      await stepWriterFor(sql).save(control.executionId, key, stored);
+      return stored;
+    });
     control.stored.set(key, stored);
     return stored.value as T;
   }
@@ -83,7 +89,8 @@ export function createTaskContext(options: {
     const stored = control.stored.get(key) as { until?: string } | undefined;
     if (stored?.until && Date.parse(stored.until) <= Date.now()) return;
     // Like step writes, retried while the database is briefly away (both statements are idempotent).
-    const state = await retryTransient(() => sleepExecution(sql, control.executionId, key, ms), { maxMs: STEP_WRITE_RETRY_MS });
+    const state = await traceSpan(`pgconductor.sleep ${name}`, { "pgconductor.sleep_ms": ms }, () =>
+      retryTransient(() => sleepExecution(sql, control.executionId, key, ms), { maxMs: STEP_WRITE_RETRY_MS }));
     if (state === "waiting") suspend();
   }
 
@@ -98,8 +105,12 @@ export function createTaskContext(options: {
     interruptIfNeeded();
     let outcome = control.stored.get(key) as { result?: unknown; error?: string } | undefined;
     if (!outcome) {
-      const child = await children.prepareChild(ref, payload);
-      const row = await retryTransient(() => invokeChild(sql, control.executionId, key, child, timeoutMs ?? null), { maxMs: STEP_WRITE_RETRY_MS });
+      // The child's row carries this span's traceparent: its attempts continue the parent's trace.
+      const row = await traceSpan(`pgconductor.invoke ${name}`, { "pgconductor.child_task": ref.name }, async () => {
+        const child = await children.prepareChild(ref, payload);
+        const traceparent = activeTraceparent();
+        return retryTransient(() => invokeChild(sql, control.executionId, key, child, timeoutMs ?? null, traceparent), { maxMs: STEP_WRITE_RETRY_MS });
+      });
       if (row.state === "timeout") throw new ChildTimeoutError(`Child execution "${name}" (${ref.name}) timed out after ${timeoutMs} ms`);
       if (row.state === "waiting") suspend();
       outcome = row.outcome ?? {};

@@ -18,6 +18,7 @@ import { BatchRunner } from "./batch-runner";
 import type { PauseState } from "./pause-state";
 import { withTimeout } from "./attempt-timeout";
 import { flowSettingsOf } from "../model/flow-settings";
+import { traceAttempt } from "./telemetry/traced-attempt";
 import { Producer } from "./producer";
 import { Completer } from "./completer";
 import { sqlWorkerOps, type WorkerOps } from "./worker-ops";
@@ -215,8 +216,8 @@ export class Worker {
     };
     try {
       // Past the stop timeout the handler is not awaited further (stop-grace.ts).
-      const outcome = await Promise.race([this.attempt(execution, task, control, controller), this.grace.forced(execution.id, controller)]);
-      return { outcome, taskKey: task.name };
+      const attempt = traceAttempt(execution, task, () => this.attempt(execution, task, control, controller));
+      return { outcome: await Promise.race([attempt, this.grace.forced(execution.id, controller)]), taskKey: task.name };
     } finally {
       this.controllers.delete(execution.id);
       this.grace.done(execution.id);
