@@ -19,6 +19,7 @@ import { validateTriggers } from "../model/triggers";
 import { isBatchInvoke, writeOncePerDedupeKey } from "./invoke-batch";
 import { resolveTaskSettings } from "../model/task-settings";
 import { invokeWithGates, resolveGate } from "./invoke-gates";
+import { withTraceContext } from "./invoke-trace";
 import { resolveConcurrencyKey, writeKeyedApart } from "./invoke-flow";
 import { resolveFlowSettings } from "../model/flow-settings";
 import { invokeKeyed, listPauses, setPaused } from "../db/flow-control";
@@ -174,8 +175,9 @@ export class Conductor<
   async invoke(ref: TaskReference, payloadOrItems: unknown, options: InvokeOptions & TransactionOptions = {}): Promise<string | string[]> {
     const batch = isBatchInvoke<InvokeItem<unknown>>(payloadOrItems);
     const items: InvokeItem<unknown>[] = batch ? payloadOrItems : [{ ...options, payload: payloadOrItems }];
-    const rows: NewExecution[] = [];
-    for (const item of items) rows.push(await this.prepareInvoke(ref, item.payload, item));
+    const prepared: NewExecution[] = [];
+    for (const item of items) prepared.push(await this.prepareInvoke(ref, item.payload, item));
+    const rows = withTraceContext(prepared);
     await this.ensureInstalled();
     const invokePlain = (db: Sql, plain: NewExecution[]) =>
       writeKeyedApart(plain, (unkeyed) => writeOncePerDedupeKey(unkeyed, (unique) => invokeExecutions(db, unique)),

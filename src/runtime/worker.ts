@@ -18,6 +18,7 @@ import { BatchRunner } from "./batch-runner";
 import type { PauseState } from "./pause-state";
 import { withTimeout } from "./attempt-timeout";
 import { flowSettingsOf } from "../model/flow-settings";
+import { traceAttempt } from "./telemetry/traced-attempt";
 import { Producer } from "./producer";
 import { Completer } from "./completer";
 import { sqlWorkerOps, type WorkerOps } from "./worker-ops";
@@ -195,7 +196,7 @@ export class Worker {
       suspended: false,
     };
     try {
-      return { outcome: await this.attempt(execution, task, control, controller), taskKey: task.name };
+      return { outcome: await traceAttempt(execution, task, () => this.attempt(execution, task, control, controller)), taskKey: task.name };
     } finally {
       this.controllers.delete(execution.id);
     }

@@ -122,7 +122,8 @@ export class MemoryWorkerOps implements WorkerOps {
       .slice(0, limit);
     return rows.map((row) => {
       row.status = "running";
-      return { id: row.id, task_key: row.task_key, queue: row.queue, event_name: "invoke", payload: null, attempts: 1, steps: null, cancel_requested: false };
+      const now = new Date();
+      return { id: row.id, task_key: row.task_key, queue: row.queue, event_name: "invoke", payload: null, attempts: 1, steps: null, cancel_requested: false, run_at: now, locked_at: now, trace_context: null };
     });
   }
 
