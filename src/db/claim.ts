@@ -2,7 +2,7 @@
  * Claiming work for a worker, and what a worker asks about its queue: the next run_at, whether
  * anything is outstanding (drain), and waking the queue's other workers when a limited slot frees.
  */
-import type { Db } from "./db";
+import { presentRows, type Db } from "./db";
 
 export interface ClaimedExecution {
   id: string;
@@ -22,8 +22,8 @@ export interface ClaimedExecution {
 }
 
 export async function claimExecutions(db: Db, orchestratorId: string, queue: string, taskKeys: readonly string[], limit: number) {
-  return db<ClaimedExecution[]>`
-    select * from pgconductor.claim(${orchestratorId}::uuid, ${queue}, ${taskKeys as string[]}::text[], ${limit})`;
+  return presentRows(await db<ClaimedExecution[]>`
+    select * from pgconductor.claim(${orchestratorId}::uuid, ${queue}, ${taskKeys as string[]}::text[], ${limit})`);
 }
 
 /** Claims for a worker with limited tasks: those first (each within its free slots), then the rest. */
