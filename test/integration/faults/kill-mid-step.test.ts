@@ -24,7 +24,9 @@ test("SIGKILL with ten executions hanging in step three: a survivor takes them o
   const { child } = await startFixture("crashing-orchestrator.ts", { FIXTURE_DATABASE_URL: db.url, HANG_AT_STEP: "3" });
   try {
     outcomes.track(await invokeMany(conductor, { name: "four-steps" }, 20, () => ({})));
-    await eventually(async () => (await db.sql`select count(*)::int as n from side_effects where name = 'step-2'`)[0].n === 10, {
+    // Step two's result stored (not only its side effect, which a kill before the store would repeat):
+    // these ten are inside step three, which never records its side effect in the child.
+    await eventually(async () => (await db.sql`select count(*)::int as n from pgconductor.steps where name = 'step:step-2'`)[0].n === 10, {
       what: "ten executions to reach step three in the child",
     });
     await killHard(child);

@@ -43,15 +43,16 @@ test("two restarts of PostgreSQL during 2,000 executions: each completes exactly
         tasks: [work],
         defaultWorker: { concurrency: 20, fetchBatchSize: 20, pollIntervalMs: hour },
         heartbeatIntervalMs: 200,
-        // Above the downtime (a second or two), so the orchestrator never counts itself dead;
-        // short, so a claim whose reply the crash swallowed is released soon (see lost-claims).
-        leaseMs: 5_000,
+        // Well above the downtime (a second or two, more on a loaded machine: crash recovery runs
+        // first): an orchestrator whose heartbeats fail for a whole lease is taken for dead and
+        // stops. A claim whose reply the crash swallowed is released after it (see lost-claims).
+        leaseMs: 15_000,
         handleSignals: false,
       }),
     );
     outcomes.track(await invokeMany(conductor, { name: "work" }, 2_000)); // before the restarts can break an invoke
     await orchestrator.start();
-    const report = await outcomes.waitForAll({ timeoutMs: 60_000 });
+    const report = await outcomes.waitForAll({ timeoutMs: 90_000 });
     await Promise.all(restarts);
     expect(restarts).toHaveLength(2);
     expectExactlyOnce(report);
@@ -60,4 +61,4 @@ test("two restarts of PostgreSQL during 2,000 executions: each completes exactly
     await outcomes.close();
     await sql.end({ timeout: 1 }).catch(() => {});
   }
-});
+}, 120_000);
