@@ -7,8 +7,7 @@ import { ChildExecutionError, ChildTimeoutError, PgConductorError } from "../mod
 import type { Logger } from "../model/logger";
 import type { TaskReference } from "../model/task";
 import { invokeChild, sleepExecution } from "../db/steps";
-import { STEP_WRITE_RETRY_MS, stepWriterFor } from "./step-writer";
-import { retryTransient } from "./retry-transient";
+import { stepWriterFor } from "./step-writer";
 import { assertStorableText } from "../model/validate";
 import { checkDurationMs } from "../model/invoke-checks";
 import { Interruption } from "./interruptions";
@@ -88,9 +87,7 @@ export function createTaskContext(options: {
     interruptIfNeeded();
     const stored = control.stored.get(key) as { until?: string } | undefined;
     if (stored?.until && Date.parse(stored.until) <= Date.now()) return;
-    // Like step writes, retried while the database is briefly away (both statements are idempotent).
-    const state = await traceSpan(`pgconductor.sleep ${name}`, { "pgconductor.sleep_ms": ms }, () =>
-      retryTransient(() => sleepExecution(sql, control.executionId, key, ms), { maxMs: STEP_WRITE_RETRY_MS }));
+    const state = await traceSpan(`pgconductor.sleep ${name}`, { "pgconductor.sleep_ms": ms }, () => sleepExecution(sql, control.executionId, key, ms));
     if (state === "waiting") suspend();
   }
 
@@ -108,8 +105,7 @@ export function createTaskContext(options: {
       // The child's row carries this span's traceparent: its attempts continue the parent's trace.
       const row = await traceSpan(`pgconductor.invoke ${name}`, { "pgconductor.child_task": ref.name }, async () => {
         const child = await children.prepareChild(ref, payload);
-        const traceparent = activeTraceparent();
-        return retryTransient(() => invokeChild(sql, control.executionId, key, child, timeoutMs ?? null, traceparent), { maxMs: STEP_WRITE_RETRY_MS });
+        return invokeChild(sql, control.executionId, key, child, timeoutMs ?? null, activeTraceparent());
       });
       if (row.state === "timeout") throw new ChildTimeoutError(`Child execution "${name}" (${ref.name}) timed out after ${timeoutMs} ms`);
       if (row.state === "waiting") suspend();

@@ -1,5 +1,5 @@
 /**
- * A step (or sleep) write that fails because the database is briefly away is retried, not taken for the
+ * A step write that fails because the database is briefly away is retried, not taken for the
  * handler's failure: through a TCP proxy, (1) every connection is cut and new ones refused for a
  * moment right as a step finishes, and (2) the reply to a step write is lost after it committed.
  * Each execution completes with one attempt, no error recorded, and each step's side effect once.
@@ -13,7 +13,6 @@ import { eventually, executionRow, hour, statusOf, trackOrchestrators } from "..
 import { startTcpProxy, type TcpProxy } from "../../support/faults/tcp-proxy";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "two-steps", payload: z.object({ fault: z.enum(["outage", "lost-reply"]) }) })]);
-const sleepTasks = TaskSchemas.fromSchema([defineTask({ name: "nap", payload: z.object({ fault: z.enum(["outage", "lost-reply"]) }) })]);
 const db = useTestDatabase();
 const track = trackOrchestrators();
 let proxy: TcpProxy;
@@ -61,37 +60,3 @@ test("steps written across a brief outage and a lost reply cost no attempt", asy
   await orchestrator.stop();
 });
 
-test("a sleep written across a brief outage and a lost reply costs no attempt", async () => {
-  const conductor = Conductor.create({ sql, tasks: sleepTasks, context: {}, logger: silentLogger });
-  const faulted = new Set<string>();
-  const task = conductor.createTask({ name: "nap" }, { invocable: true }, async (event, ctx) => {
-    await ctx.step("before", async () => {
-      await db.sql`insert into side_effects values (${ctx.executionId}, 'before')`;
-    });
-    if (!faulted.has(ctx.executionId)) {
-      faulted.add(ctx.executionId);
-      if (event.payload.fault === "outage") {
-        proxy.refuse();
-        proxy.cut();
-        setTimeout(() => proxy.resume(), 300);
-      } else {
-        proxy.cutOnReplyTo(/pgconductor\.sleep/, 1);
-      }
-    }
-    await ctx.sleep("nap", 50);
-    await ctx.step("after", async () => {
-      await db.sql`insert into side_effects values (${ctx.executionId}, 'after')`;
-    });
-  });
-  const orchestrator = track(Orchestrator.create({ conductor, tasks: [task], defaultWorker: { pollIntervalMs: hour }, handleSignals: false }));
-  await orchestrator.start();
-  for (const fault of ["outage", "lost-reply"] as const) {
-    const id = await conductor.invoke({ name: "nap" }, { fault });
-    await eventually(async () => (await statusOf(db.sql, id)) === "completed", { what: `the sleep through a ${fault}` });
-    const row = await executionRow(db.sql, id);
-    expect({ fault, attempts: row.attempts, lastError: row.last_error }).toEqual({ fault, attempts: 1, lastError: null });
-    const effects = await db.sql`select name, count(*)::int as n from side_effects where execution_id = ${id} group by name order by name`;
-    expect(effects).toEqual([{ name: "after", n: 1 }, { name: "before", n: 1 }]);
-  }
-  await orchestrator.stop();
-});
