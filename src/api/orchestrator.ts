@@ -17,6 +17,7 @@ import { toOrchestratorHealth, type OrchestratorHealth } from "./health";
 import { loadMigrations } from "../db/sql-files";
 import type { MaintenanceReport } from "../db/maintenance";
 import { Engine } from "../runtime/engine";
+import { preparedStatementsOff } from "../runtime/pooler";
 import { runMaintenance } from "../runtime/maintenance";
 
 export interface OrchestratorOptions {
@@ -92,6 +93,8 @@ export class Orchestrator {
     if (!options?.conductor) throw new ConfigurationError("Orchestrator.create: `conductor` is required");
     const conductor = (this.conductor = options.conductor);
     this.sessionSql = sessionPool(conductor.sql, options.listenConnectionString);
+    // Before anything runs through the pool (the schema check at start included).
+    if (this.sessionSql) preparedStatementsOff(conductor.sql, conductor.logger, "listenConnectionString is given, so the main pool is taken for a transaction pooler");
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.handleSignals = options.handleSignals ?? true;
     this.engine = new Engine({
