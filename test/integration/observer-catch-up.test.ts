@@ -19,7 +19,7 @@ test("a completion that missed the registration is found once its transaction en
   const conductor = Conductor.create({ sql: db.sql, tasks: TaskSchemas.fromSchema([defineTask({ name: "t" })]), context: {}, logger: silentLogger });
   const id = await conductor.invoke({ name: "t" }, {});
   const writer = db.pool(1);
-  const hub = new ObserverHub({ sql: db.sql, connectListener: () => postgres(db.url, { max: 1, onnotice: () => {} }), ensureInstalled: () => migrate(db.sql), onError: () => {} });
+  const hub = new ObserverHub({ sql: db.sql, connectListener: () => postgres(db.url, { max: 1, onnotice: () => {} }), ensureInstalled: async () => void (await migrate(db.sql)), onError: () => {} });
   let commit!: () => void;
   const committed = new Promise<void>((resolve) => (commit = resolve));
   // The transition: written and checked for observers (none yet, so no event), not committed.
