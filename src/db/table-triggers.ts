@@ -10,9 +10,6 @@ import type { Sql } from "postgres";
 /** Publications, one per operation, so a table is published only for what its triggers need. */
 export const PUBLICATIONS = ["pgconductor_insert", "pgconductor_update", "pgconductor_delete"] as const;
 
-/** Advisory lock key that serialises changes to the trigger set and its publications (also in sql/004). */
-
-
 /** A table trigger as recorded in pgconductor.table_triggers. */
 export interface RecordedTableTrigger {
   taskKey: string;
