@@ -13,6 +13,7 @@ import { loadMigrations } from "../db/sql-files";
 import type { MaintenanceReport } from "../db/maintenance";
 import { Engine } from "../runtime/engine";
 import { runMaintenance } from "../runtime/maintenance";
+import { exitAfterStop } from "./signal-exit";
 
 export interface OrchestratorOptions {
   conductor: Conductor<any, any, any>;
@@ -54,7 +55,7 @@ export class Orchestrator {
   private isStoppedFlag = false;
   private readonly onSignal = (signal: NodeJS.Signals) => {
     this.conductor.logger.info(`received ${signal}, stopping gracefully`, { orchestrator: this.id });
-    void this.stop();
+    exitAfterStop(signal, this.stop());
   };
 
   private constructor(options: OrchestratorOptions) {
