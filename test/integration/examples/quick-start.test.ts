@@ -23,11 +23,12 @@ function quickStartCode(): string {
 
 test("the quick start exits by itself on SIGTERM once it has stopped gracefully", async () => {
   const folder = mkdtempSync(join(tmpdir(), "pgconductor-quick-start-"));
+  let child: ReturnType<typeof spawn> | undefined;
   try {
     writeFileSync(join(folder, "quick-start.mts"), quickStartCode());
     symlinkSync(join(root, "node_modules"), join(folder, "node_modules"));
     // tsx resolves "pgconductor-js" through the repository's tsconfig paths (to src/).
-    const child = spawn(process.execPath, ["--import", "tsx", join(folder, "quick-start.mts")], {
+    child = spawn(process.execPath, ["--import", "tsx", join(folder, "quick-start.mts")], {
       cwd: folder,
       env: { ...process.env, DATABASE_URL: db.url, TSX_TSCONFIG_PATH: join(root, "tsconfig.json") },
       stdio: ["ignore", "pipe", "pipe"],
@@ -38,11 +39,11 @@ test("the quick start exits by itself on SIGTERM once it has stopped gracefully"
         output += chunk.toString();
         if (output.includes("sending to ada@example.com")) resolve();
       };
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", onData);
+      child!.stdout!.on("data", onData);
+      child!.stderr!.on("data", onData);
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once("exit", (code, signal) => resolve({ code, signal })),
+      child!.once("exit", (code, signal) => resolve({ code, signal })),
     );
     await Promise.race([ran, exited.then(() => Promise.reject(new Error(`the quick start exited early:\n${output}`)))]);
     child.kill("SIGTERM");
@@ -52,6 +53,7 @@ test("the quick start exits by itself on SIGTERM once it has stopped gracefully"
     expect(signal === "SIGTERM" || code === 0).toBe(true);
     expect((await db.sql`select count(*)::int as n from pgconductor.orchestrators`)[0].n).toBe(0);
   } finally {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     rmSync(folder, { recursive: true, force: true });
   }
 }, 60_000);
