@@ -43,6 +43,7 @@ import { processes } from "./workloads/processes";
 import { longRun } from "./workloads/long-run";
 import { rowChangeLatency } from "./workloads/row-change-latency";
 import { flowNeighbours, flowSolo } from "./workloads/flow-neighbours";
+import { telemetryCost } from "./telemetry-cost";
 import type { BenchSettings, Row, Workload } from "./workloads/workload";
 
 const SYSTEMS: SystemFactory[] = [pgconductor, graphileFast, graphileDefault, pgBoss];
@@ -59,6 +60,7 @@ const WORKLOADS: Workload[] = [
   retainedThroughput,
   longRun,
   rowChangeLatency,
+  telemetryCost,
 ];
 
 function settingFromEnv(name: string, fallback: number): number {

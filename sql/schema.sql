@@ -288,32 +288,6 @@ begin
   return null;
 end $function$;
 
-CREATE OR REPLACE FUNCTION pgconductor.claim(p_orchestrator uuid, p_queue text, p_task_keys text[], p_limit integer)
- RETURNS TABLE(id uuid, task_key text, queue text, event_name text, payload jsonb, attempts integer, steps jsonb, cancel_requested boolean)
- LANGUAGE sql
-AS $function$
-  with picked as (
-    select c.id from pgconductor.executions c
-    where c.queue = p_queue and c.status = 'pending' and c.run_at <= now()
-      and c.task_key = any (p_task_keys)
-    order by c.priority desc, c.run_at, c.id
-    limit p_limit
-    for update skip locked
-  ), claimed as (
-  update pgconductor.executions e
-  set status = 'running', locked_by = p_orchestrator, locked_at = now(),
-      attempts = e.attempts + 1, started_at = coalesce(e.started_at, now())
-  from picked where e.id = picked.id
-  returning e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts,
-    (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id) as steps,
-    e.cancel_requested
-  ), announced as (
-    -- a CTE with a volatile call is evaluated once, not per row
-    select pgconductor.announce('started', array_agg(id), array_agg(attempts)) from claimed
-  )
-  select claimed.* from claimed, announced;
-$function$;
-
 CREATE OR REPLACE FUNCTION pgconductor.next_run_at(p_queue text, p_task_keys text[])
  RETURNS timestamp with time zone
  LANGUAGE sql
@@ -507,45 +481,6 @@ begin
   end if;
   perform pgconductor.hang_up(p_id, v_until);
   return 'waiting';
-end $function$;
-
-CREATE OR REPLACE FUNCTION pgconductor.invoke_child(p_parent uuid, p_step text, p_task_key text, p_queue text, p_payload jsonb, p_timeout_ms bigint)
- RETURNS TABLE(state text, outcome jsonb)
- LANGUAGE plpgsql
-AS $function$
-declare
-  v_child uuid;
-  v_deadline timestamptz;
-  v_outcome jsonb;
-begin
-  select result into v_outcome from pgconductor.steps where execution_id = p_parent and name = p_step;
-  if found then
-    return query select 'done'::text, v_outcome;
-    return;
-  end if;
-
-  if p_timeout_ms is not null then
-    insert into pgconductor.steps (execution_id, name, result)
-    values (p_parent, p_step || '#deadline',
-            jsonb_build_object('until', now() + make_interval(secs => p_timeout_ms / 1000.0)))
-    on conflict do nothing;
-    select (result ->> 'until')::timestamptz into v_deadline
-    from pgconductor.steps where execution_id = p_parent and name = p_step || '#deadline';
-    if v_deadline <= clock_timestamp() then
-      return query select 'timeout'::text, null::jsonb;
-      return;
-    end if;
-  end if;
-
-  select e.id into v_child from pgconductor.executions e
-  where e.parent_id = p_parent and e.parent_step = p_step;
-  if v_child is null then
-    insert into pgconductor.executions (task_key, queue, payload, parent_id, parent_step)
-    values (p_task_key, p_queue, p_payload, p_parent, p_step)
-    returning id into v_child;
-  end if;
-  perform pgconductor.hang_up(p_parent, coalesce(v_deadline, 'infinity'), v_child);
-  return query select 'waiting'::text, null::jsonb;
 end $function$;
 
 CREATE OR REPLACE FUNCTION pgconductor.cancel(p_id uuid, p_reason text)
@@ -1073,6 +1008,7 @@ declare
   v_gates bigint;
   v_orchestrators bigint;
   v_events bigint;
+  v_rate_starts bigint;
   v_n_failed bigint;
   -- The column defaults of pgconductor.tasks, for executions of tasks no orchestrator has registered.
   v_default_complete interval := interval '7 days';
@@ -1118,13 +1054,21 @@ begin
   -- Emitted events are a record only (their executions carry the payload): kept as long as failures.
   delete from pgconductor.events where created_at < p_now - v_default_fail;
   get diagnostics v_events = row_count;
+  -- Rate-limit starts that left their window. A claim trims only the bucket it looks at, so buckets
+  -- of keys that stopped getting work (and of tasks whose limit was removed) would stay forever.
+  delete from pgconductor.rate_starts s
+  where s.started_at <= p_now - coalesce(
+    (select make_interval(secs => t.rate_period_seconds) from pgconductor.tasks t
+     where t.key = s.task_key and t.rate_period_seconds is not null),
+    interval '1 day');
+  get diagnostics v_rate_starts = row_count;
   perform pgconductor.recover_expired(p_lease_ms);
 
   insert into pgconductor.maintenance_runs (last_run_at) values (p_now)
   on conflict (id) do update set last_run_at = excluded.last_run_at;
 
   return jsonb_build_object('completed', v_completed, 'failed', v_failed, 'steps', v_steps,
-    'gates', v_gates, 'orchestrators', v_orchestrators, 'events', v_events);
+    'gates', v_gates, 'orchestrators', v_orchestrators, 'events', v_events, 'rateStarts', v_rate_starts);
 end $function$;
 
 CREATE OR REPLACE FUNCTION pgconductor.touch_observer(p_id uuid, p_hostname text, p_pid integer)
@@ -1444,102 +1388,6 @@ begin
   end if;
 end $function$;
 
-CREATE OR REPLACE FUNCTION pgconductor.claim_limited(p_orchestrator uuid, p_queue text, p_task_keys text[], p_limited_keys text[], p_concurrency integer[], p_key_concurrency integer[], p_rate_limits integer[], p_rate_periods double precision[], p_rate_per_key boolean[], p_limit integer)
- RETURNS TABLE(id uuid, task_key text, queue text, event_name text, payload jsonb, attempts integer, steps jsonb, cancel_requested boolean)
- LANGUAGE plpgsql
- SET plan_cache_mode TO 'force_generic_plan'
-AS $function$
-declare
-  i integer;
-  v_key text;
-  v_free integer;
-  v_running integer;
-  v_left integer := p_limit;
-  v_ids uuid[] := '{}';
-  v_picked uuid[];
-  v_now timestamptz;
-  v_rate record;
-  v_keyed record;
-  v_task_rate boolean;
-  v_wake timestamptz;
-  v_unlimited text[];
-begin
-  if exists (select 1 from pgconductor.pauses p where p.kind = 'queue' and p.name = p_queue) then
-    return;
-  end if;
-  for i in 1 .. coalesce(cardinality(p_limited_keys), 0) loop
-    exit when v_left <= 0;
-    v_key := p_limited_keys[i];
-    continue when exists (select 1 from pgconductor.pauses p where p.kind = 'task' and p.name = v_key);
-    continue when not pg_try_advisory_xact_lock(7114650, hashtext(v_key));
-    -- Rate-log times are read after the lock: a later holder always writes later times.
-    v_now := clock_timestamp();
-    v_free := v_left;
-    if p_concurrency[i] is not null then
-      select count(*) into v_running from pgconductor.executions c
-      where c.status = 'running' and c.task_key = v_key;
-      v_free := least(v_free, p_concurrency[i] - v_running);
-    end if;
-    v_task_rate := p_rate_limits[i] is not null and not coalesce(p_rate_per_key[i], false);
-    if v_task_rate and v_free > 0 then
-      select * into v_rate from pgconductor.rate_room(v_key, '', p_rate_limits[i], p_rate_periods[i], v_now);
-      if v_rate.room = 0 and pgconductor.has_due(v_key, p_queue, null, '{}') then
-        v_wake := least(v_wake, v_rate.next_at);
-      end if;
-      v_free := least(v_free, v_rate.room);
-    end if;
-    continue when v_free <= 0;
-
-    if p_key_concurrency[i] is not null or coalesce(p_rate_per_key[i], false) then
-      select * into v_keyed from pgconductor.pick_keyed(v_key, p_queue, v_free, p_key_concurrency[i],
-        case when v_task_rate then null else p_rate_limits[i] end, p_rate_periods[i], v_now);
-      v_picked := v_keyed.picked;
-      v_wake := least(v_wake, v_keyed.wake_at);
-    else
-      v_picked := pgconductor.pick_due(v_key, p_queue, null, false, v_free);
-    end if;
-    if v_task_rate and cardinality(v_picked) > 0 then
-      insert into pgconductor.rate_starts (task_key, key, started_at)
-      select v_key, '', v_now from unnest(v_picked);
-      if cardinality(v_picked) = v_rate.room and pgconductor.has_due(v_key, p_queue, null, v_picked) then
-        v_wake := least(v_wake, pgconductor.rate_next_at(v_key, '', p_rate_limits[i], p_rate_periods[i]));
-      end if;
-    end if;
-    v_ids := v_ids || v_picked;
-    v_left := v_left - cardinality(v_picked);
-  end loop;
-
-  -- The unlimited tasks, as in claim_with_limits: the best rows of each task, then the best of those.
-  v_unlimited := pgconductor.unpaused_task_keys(p_queue, p_task_keys);
-  if v_left > 0 and cardinality(v_unlimited) > 0 then
-    select array_agg(c.id) into v_picked from (
-      select c.id from unnest(v_unlimited) as k(key)
-      cross join lateral (
-        select x.id, x.priority, x.run_at from pgconductor.executions x
-        where x.task_key = k.key and (x.queue = p_queue) is true and x.status = 'pending' and x.run_at <= now()
-        order by x.priority desc, x.run_at, x.id
-        limit v_left
-        for update skip locked) c
-      order by c.priority desc, c.run_at, c.id
-      limit v_left) c;
-    v_ids := v_ids || coalesce(v_picked, '{}');
-  end if;
-
-  if v_wake is not null then
-    perform pgconductor.notify_work(p_queue, v_wake);
-  end if;
-
-  return query
-    update pgconductor.executions e
-    set status = 'running', locked_by = p_orchestrator, locked_at = coalesce(v_now, now()),
-        attempts = e.attempts + 1, started_at = coalesce(e.started_at, now())
-    where e.id = any (v_ids)
-    returning e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts,
-      (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id),
-      e.cancel_requested;
-  perform pgconductor.announce('started', v_ids);
-end $function$;
-
 CREATE OR REPLACE FUNCTION pgconductor.invoke_keyed(p_task_keys text[], p_queues text[], p_payloads jsonb[], p_dedupe_keys text[], p_priorities integer[], p_run_ats timestamp with time zone[], p_concurrency_keys text[])
  RETURNS TABLE(id uuid)
  LANGUAGE sql
@@ -1647,6 +1495,176 @@ begin
     return next;
   end loop;
 end $function$;
+
+CREATE OR REPLACE FUNCTION pgconductor.claim(p_orchestrator uuid, p_queue text, p_task_keys text[], p_limit integer)
+ RETURNS TABLE(id uuid, task_key text, queue text, event_name text, payload jsonb, attempts integer, steps jsonb, cancel_requested boolean, run_at timestamp with time zone, locked_at timestamp with time zone, trace_context text)
+ LANGUAGE sql
+AS $function$
+  with picked as (
+    select c.id from pgconductor.executions c
+    where c.queue = p_queue and c.status = 'pending' and c.run_at <= now()
+      and c.task_key = any (p_task_keys)
+    order by c.priority desc, c.run_at, c.id
+    limit p_limit
+    for update skip locked
+  ), claimed as (
+  update pgconductor.executions e
+  set status = 'running', locked_by = p_orchestrator, locked_at = now(),
+      attempts = e.attempts + 1, started_at = coalesce(e.started_at, now())
+  from picked where e.id = picked.id
+  returning e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts,
+    (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id) as steps,
+    e.cancel_requested, e.run_at, e.locked_at, e.trace_context
+  ), announced as (
+    -- a CTE with a volatile call is evaluated once, not per row
+    select pgconductor.announce('started', array_agg(id), array_agg(attempts)) from claimed
+  )
+  select claimed.* from claimed, announced;
+$function$;
+
+CREATE OR REPLACE FUNCTION pgconductor.claim_limited(p_orchestrator uuid, p_queue text, p_task_keys text[], p_limited_keys text[], p_concurrency integer[], p_key_concurrency integer[], p_rate_limits integer[], p_rate_periods double precision[], p_rate_per_key boolean[], p_limit integer)
+ RETURNS TABLE(id uuid, task_key text, queue text, event_name text, payload jsonb, attempts integer, steps jsonb, cancel_requested boolean, run_at timestamp with time zone, locked_at timestamp with time zone, trace_context text)
+ LANGUAGE plpgsql
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+declare
+  i integer;
+  v_key text;
+  v_free integer;
+  v_running integer;
+  v_left integer := p_limit;
+  v_ids uuid[] := '{}';
+  v_picked uuid[];
+  v_now timestamptz;
+  v_rate record;
+  v_keyed record;
+  v_task_rate boolean;
+  v_wake timestamptz;
+  v_unlimited text[];
+begin
+  if exists (select 1 from pgconductor.pauses p where p.kind = 'queue' and p.name = p_queue) then
+    return;
+  end if;
+  for i in 1 .. coalesce(cardinality(p_limited_keys), 0) loop
+    exit when v_left <= 0;
+    v_key := p_limited_keys[i];
+    continue when exists (select 1 from pgconductor.pauses p where p.kind = 'task' and p.name = v_key);
+    continue when not pg_try_advisory_xact_lock(7114650, hashtext(v_key));
+    -- Rate-log times are read after the lock: a later holder always writes later times.
+    v_now := clock_timestamp();
+    v_free := v_left;
+    if p_concurrency[i] is not null then
+      select count(*) into v_running from pgconductor.executions c
+      where c.status = 'running' and c.task_key = v_key;
+      v_free := least(v_free, p_concurrency[i] - v_running);
+    end if;
+    v_task_rate := p_rate_limits[i] is not null and not coalesce(p_rate_per_key[i], false);
+    if v_task_rate and v_free > 0 then
+      select * into v_rate from pgconductor.rate_room(v_key, '', p_rate_limits[i], p_rate_periods[i], v_now);
+      if v_rate.room = 0 and pgconductor.has_due(v_key, p_queue, null, '{}') then
+        v_wake := least(v_wake, v_rate.next_at);
+      end if;
+      v_free := least(v_free, v_rate.room);
+    end if;
+    continue when v_free <= 0;
+
+    if p_key_concurrency[i] is not null or coalesce(p_rate_per_key[i], false) then
+      select * into v_keyed from pgconductor.pick_keyed(v_key, p_queue, v_free, p_key_concurrency[i],
+        case when v_task_rate then null else p_rate_limits[i] end, p_rate_periods[i], v_now);
+      v_picked := v_keyed.picked;
+      v_wake := least(v_wake, v_keyed.wake_at);
+    else
+      v_picked := pgconductor.pick_due(v_key, p_queue, null, false, v_free);
+    end if;
+    if v_task_rate and cardinality(v_picked) > 0 then
+      insert into pgconductor.rate_starts (task_key, key, started_at)
+      select v_key, '', v_now from unnest(v_picked);
+      if cardinality(v_picked) = v_rate.room and pgconductor.has_due(v_key, p_queue, null, v_picked) then
+        v_wake := least(v_wake, pgconductor.rate_next_at(v_key, '', p_rate_limits[i], p_rate_periods[i]));
+      end if;
+    end if;
+    v_ids := v_ids || v_picked;
+    v_left := v_left - cardinality(v_picked);
+  end loop;
+
+  -- The unlimited tasks, as in claim_with_limits: the best rows of each task, then the best of those.
+  v_unlimited := pgconductor.unpaused_task_keys(p_queue, p_task_keys);
+  if v_left > 0 and cardinality(v_unlimited) > 0 then
+    select array_agg(c.id) into v_picked from (
+      select c.id from unnest(v_unlimited) as k(key)
+      cross join lateral (
+        select x.id, x.priority, x.run_at from pgconductor.executions x
+        where x.task_key = k.key and (x.queue = p_queue) is true and x.status = 'pending' and x.run_at <= now()
+        order by x.priority desc, x.run_at, x.id
+        limit v_left
+        for update skip locked) c
+      order by c.priority desc, c.run_at, c.id
+      limit v_left) c;
+    v_ids := v_ids || coalesce(v_picked, '{}');
+  end if;
+
+  if v_wake is not null then
+    perform pgconductor.notify_work(p_queue, v_wake);
+  end if;
+
+  return query
+    update pgconductor.executions e
+    set status = 'running', locked_by = p_orchestrator, locked_at = coalesce(v_now, now()),
+        attempts = e.attempts + 1, started_at = coalesce(e.started_at, now())
+    where e.id = any (v_ids)
+    returning e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts,
+      (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id),
+      e.cancel_requested, e.run_at, e.locked_at, e.trace_context;
+  perform pgconductor.announce('started', v_ids);
+end $function$;
+
+CREATE OR REPLACE FUNCTION pgconductor.invoke_child(p_parent uuid, p_step text, p_task_key text, p_queue text, p_payload jsonb, p_timeout_ms bigint, p_trace_context text DEFAULT NULL::text)
+ RETURNS TABLE(state text, outcome jsonb)
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_child uuid;
+  v_deadline timestamptz;
+  v_outcome jsonb;
+begin
+  select result into v_outcome from pgconductor.steps where execution_id = p_parent and name = p_step;
+  if found then
+    return query select 'done'::text, v_outcome;
+    return;
+  end if;
+
+  if p_timeout_ms is not null then
+    insert into pgconductor.steps (execution_id, name, result)
+    values (p_parent, p_step || '#deadline',
+            jsonb_build_object('until', now() + make_interval(secs => p_timeout_ms / 1000.0)))
+    on conflict do nothing;
+    select (result ->> 'until')::timestamptz into v_deadline
+    from pgconductor.steps where execution_id = p_parent and name = p_step || '#deadline';
+    if v_deadline <= clock_timestamp() then
+      return query select 'timeout'::text, null::jsonb;
+      return;
+    end if;
+  end if;
+
+  select e.id into v_child from pgconductor.executions e
+  where e.parent_id = p_parent and e.parent_step = p_step;
+  if v_child is null then
+    insert into pgconductor.executions (task_key, queue, payload, parent_id, parent_step, trace_context)
+    values (p_task_key, p_queue, p_payload, p_parent, p_step, p_trace_context)
+    returning id into v_child;
+  end if;
+  perform pgconductor.hang_up(p_parent, coalesce(v_deadline, 'infinity'), v_child);
+  return query select 'waiting'::text, null::jsonb;
+end $function$;
+
+CREATE OR REPLACE FUNCTION pgconductor.set_trace_contexts(p_ids uuid[], p_trace_contexts text[])
+ RETURNS void
+ LANGUAGE sql
+AS $function$
+  update pgconductor.executions e set trace_context = t.trace_context
+  from unnest(p_ids, p_trace_contexts) as t(id, trace_context)
+  where e.id = t.id and t.trace_context is not null and e.trace_context is null;
+$function$;
 
 -- Triggers
 

@@ -13,7 +13,7 @@ export type { TransactionOptions } from "./db/transaction";
 export type { WorkerConfig } from "./model/worker-config";
 export type { BatchTaskContext } from "./runtime/batch-runner";
 export type { MaintenanceReport } from "./db/maintenance";
-export type { ExecutionEvent, ExecutionEventKind, ObserveFilter } from "./model/execution-event";
+export type { ExecutionEvent, ExecutionEventKind, ObserveFilter, PauseEvent } from "./model/execution-event";
 export type { ExecutionInfo } from "./api/observability";
 export type { ResultOptions } from "./api/results";
 export { ExecutionFailedError, ExecutionCancelledError, ExecutionNotFoundError, ResultTimeoutError } from "./model/execution-errors";

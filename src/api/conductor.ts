@@ -1,16 +1,13 @@
-/**
- * The Conductor: the public face over task definitions, invoke, emit, schedules, cancel, pause and
- * observation. Each call checks its input and delegates to the module named in its import.
- */
+/** The Conductor, the public face: each call checks its input and delegates to the module it imports. */
 import type { Sql } from "postgres";
 import type { Observable } from "rxjs";
 import type { DatabaseSchemaLike } from "../model/database-schema";
 import type { CheckTableTriggers } from "../model/table-types";
 import type { EventSchemas, EventTypeMap, TaskSchemas, TaskTypeMap } from "../model/definitions";
-import { ConfigurationError, UnknownTaskError } from "../model/errors";
+import { ConfigurationError } from "../model/errors";
 import { createConsoleLogger, type Logger } from "../model/logger";
 import type { Task, TaskEvent, TaskHandler, TaskOptions, TaskReference, Trigger } from "../model/task";
-import type { ExecutionEvent, ObserveFilter } from "../model/execution-event";
+import type { ExecutionEvent, ObserveFilter, PauseEvent } from "../model/execution-event";
 import type { WorkerDefinition } from "../model/worker-config";
 import { validateEvent } from "../model/event-validation";
 import { eventSubscriptionsOf } from "../model/trigger-specs";
@@ -25,9 +22,10 @@ import type { BatchTaskContext } from "../runtime/batch-runner";
 import { Observability, type ExecutionInfo } from "./observability";
 import type { ResultOptions } from "./results";
 import { isBatchInvoke } from "./invoke-batch";
+import { withTraceContext } from "./invoke-trace";
 import { pauseTarget, type PauseSelector, type PausedEntry } from "./pause-target";
 import { connectionOf, type ConductorOptions, type CreateWorkerOptions, type InvokeItem, type InvokeOptions } from "./conductor-options";
-import { defineTaskHandler, defineWorker } from "./task-definition";
+import { assertKnownTask, defineTaskHandler, defineWorker } from "./task-definition";
 import { prepareInvocation, writeInvocations } from "./prepare-invoke";
 import { deleteSchedule, scheduleProblem, writeSchedule } from "./dynamic-schedules";
 
@@ -107,10 +105,10 @@ export class Conductor<
   async invoke(ref: TaskReference, payloadOrItems: unknown, options: InvokeOptions & TransactionOptions = {}): Promise<string | string[]> {
     const batch = isBatchInvoke<InvokeItem<unknown>>(payloadOrItems);
     const items: InvokeItem<unknown>[] = batch ? payloadOrItems : [{ ...options, payload: payloadOrItems }];
-    const rows: NewExecution[] = [];
-    for (const item of items) rows.push(await this.prepareInvoke(ref, item.payload, item));
+    const prepared: NewExecution[] = [];
+    for (const item of items) prepared.push(await this.prepareInvoke(ref, item.payload, item));
     await this.ensureInstalled();
-    const resolved = await writeInvocations(joinable(options.sql ?? this.sql), rows);
+    const resolved = await writeInvocations(joinable(options.sql ?? this.sql), withTraceContext(prepared));
     return batch ? resolved : resolved[0];
   }
 
@@ -177,9 +175,11 @@ export class Conductor<
 
   /**
    * Execution events (created, started, completed, failed, retrying, released, cancelled) pushed on
-   * commit. Observing opens one LISTEN connection per Conductor; the last unsubscribe closes it.
+   * commit; with `pauses: true` pause and resume events too. One LISTEN connection per Conductor.
    */
-  observe(filter?: ObserveFilter): Observable<ExecutionEvent> {
+  observe(filter: ObserveFilter & { pauses: true }): Observable<ExecutionEvent | PauseEvent>;
+  observe(filter?: ObserveFilter): Observable<ExecutionEvent>;
+  observe(filter?: ObserveFilter): Observable<ExecutionEvent | PauseEvent> {
     return this.observability.observe(filter);
   }
 
@@ -244,8 +244,6 @@ export class Conductor<
   }
 
   private assertKnownTask(name: string): void {
-    if (typeof name !== "string" || name.length === 0) throw new ConfigurationError("A task reference needs a `name`");
-    const definitions = this.taskSchemas.definitions;
-    if (definitions && !definitions.has(name)) throw new UnknownTaskError(name, [...definitions.keys()]);
+    assertKnownTask(this.taskSchemas, name);
   }
 }

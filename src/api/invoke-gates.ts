@@ -6,6 +6,7 @@ import { ConfigurationError } from "../model/errors";
 import type { Sql } from "postgres";
 import type { NewExecution } from "../db/invoke";
 import { invokeGated } from "../db/gates";
+import { setTraceContexts } from "../db/invoke";
 
 export interface Gate {
   kind: "throttle" | "debounce";
@@ -66,6 +67,10 @@ export async function invokeWithGates(
     );
     let p = 0;
     let g = 0;
-    return rows.map((row) => (row.gate ? gatedIds[g++] : plainIds[p++]));
+    const ids = rows.map((row) => (row.gate ? gatedIds[g++] : plainIds[p++]));
+    // invoke_gated and invoke_keyed take no trace context: set it here, in the same transaction.
+    const flowed = rows.map((row, i) => ({ row, id: ids[i] })).filter(({ row }) => row.gate || row.concurrencyKey != null);
+    await setTraceContexts(tx, flowed.map(({ id }) => id), flowed.map(({ row }) => row.traceContext ?? null));
+    return ids;
   })) as string[];
 }

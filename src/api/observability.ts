@@ -8,7 +8,7 @@ import type { Logger } from "../model/logger";
 import { ConfigurationError } from "../model/errors";
 import { readExecution, type ExecutionRow } from "../db/observability";
 import { ObserverHub } from "../streams/observer-hub";
-import type { ExecutionEvent, ObserveFilter } from "../model/execution-event";
+import type { ExecutionEvent, ObserveFilter, PauseEvent } from "../model/execution-event";
 import { observeExecutions } from "./observe";
 import { waitForResult, type ResultOptions } from "./results";
 
@@ -60,7 +60,7 @@ export class Observability {
     });
   }
 
-  observe(filter?: ObserveFilter): Observable<ExecutionEvent> {
+  observe(filter?: ObserveFilter): Observable<ExecutionEvent | PauseEvent> {
     return observeExecutions({ sql: this.deps.sql, messages: () => this.hub.messages() }, filter);
   }
 

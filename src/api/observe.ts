@@ -7,12 +7,13 @@ import { DEFAULT_HISTORY_LIMIT, DEFAULT_HISTORY_WINDOW_MS } from "../model/defau
 import type { Sql } from "postgres";
 import { ConfigurationError } from "../model/errors";
 import { readDetails, readHistory } from "../db/observability";
-import type { WireEvent } from "../model/channels";
+import { listPausesWithQueues, pauseTime } from "../db/flow-control";
+import type { PauseChange, WireEvent } from "../model/channels";
 import type { HubMessage } from "../streams/observer-hub";
-import type { ExecutionEvent, ObserveFilter } from "../model/execution-event";
+import type { ExecutionEvent, ObserveFilter, PauseEvent } from "../model/execution-event";
 import { eventKey, historyEvents } from "./execution-history";
 
-const KINDS: readonly string[] = ["created", "started", "completed", "failed", "retrying", "released", "cancelled"];
+const KINDS: readonly string[] = ["created", "started", "completed", "failed", "retrying", "released", "cancelled", "paused", "resumed"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ObserveSource {
@@ -49,34 +50,55 @@ export function matches(filter: CompiledFilter, event: { kind: string; execution
     && (!filter.queues || event.queue === undefined || filter.queues.has(event.queue));
 }
 
-export function observeExecutions(source: ObserveSource, filter: ObserveFilter = {}): Observable<ExecutionEvent> {
+/** Whether a pause event passes the filter: as an execution event would, but never by id. */
+export function matchesPause(filter: CompiledFilter, event: PauseEvent): boolean {
+  return !filter.ids && matches(filter, { kind: event.kind, executionId: "", task: event.task, queue: event.queue });
+}
+
+/** A pause read by the replay and again from its held announcement is the same pause time. */
+const pauseKey = (event: PauseEvent) => `${event.kind}|${event.queue ?? ""}|${event.task ?? ""}|${event.at.getTime()}`;
+
+/** A pause of `name` as an event: a task's carries its queue when known. */
+function pauseTarget(kind: "queue" | "task", name: string, taskQueue: string | null): { queue?: string; task?: string } {
+  if (kind === "queue") return { queue: name };
+  return taskQueue === null ? { task: name } : { task: name, queue: taskQueue };
+}
+
+export function observeExecutions(source: ObserveSource, filter: ObserveFilter = {}): Observable<ExecutionEvent | PauseEvent> {
   const compiled = compileFilter(filter);
+  const wantsPauses = Boolean(filter.pauses);
   return defer(() => {
     const wantsHistory = Boolean(filter.history);
     let replayed = false;
-    /** Live events that arrived before the history read; its snapshot already holds them. */
-    const early: WireEvent[][] = [];
+    /** Live messages that arrived before the history read; its snapshot already holds their events. */
+    const early: Exclude<HubMessage, { type: "ready" }>[] = [];
     let seen = new Set<string>();
 
-    const live = (wire: WireEvent[]): Observable<ExecutionEvent> =>
+    const liveEvents = (wire: WireEvent[]): Observable<ExecutionEvent> =>
       from(completeEvents(source.sql, wire.filter((event) => matches(compiled, wireView(event))))).pipe(
         mergeMap((events) => from(events.filter((event) => matches(compiled, event) && !seen.has(eventKey(event))))),
       );
+    const livePause = (change: PauseChange): Observable<PauseEvent> =>
+      from(pauseEvent(source.sql, change)).pipe(
+        mergeMap((event) => (matchesPause(compiled, event) && !seen.has(pauseKey(event)) ? [event] : [])),
+      );
+    const live = (message: Exclude<HubMessage, { type: "ready" }>): Observable<ExecutionEvent | PauseEvent> =>
+      message.type === "events" ? liveEvents(message.events) : wantsPauses ? livePause(message.change) : EMPTY;
 
     return source.messages().pipe(
       concatMap((message) => {
-        if (message.type === "events") {
+        if (message.type !== "ready") {
           if (wantsHistory && !replayed) {
-            early.push(message.events);
+            early.push(message);
             return EMPTY;
           }
-          return live(message.events);
+          return live(message);
         }
         if (!wantsHistory || replayed) return EMPTY;
         replayed = true;
-        return from(replay(source.sql, compiled, filter.history!)).pipe(
+        return from(replay(source.sql, compiled, filter.history!, wantsPauses)).pipe(
           mergeMap((events) => {
-            seen = new Set(events.map(eventKey));
+            seen = new Set(events.map((event) => ("executionId" in event ? eventKey(event) : pauseKey(event))));
             const held = early.splice(0);
             return from([from(events), ...held.map(live)]).pipe(concatMap((part) => part));
           }),
@@ -84,6 +106,13 @@ export function observeExecutions(source: ObserveSource, filter: ObserveFilter =
       }),
     );
   });
+}
+
+/** A pause announcement as a public event, timed by the database. */
+async function pauseEvent(sql: Sql, change: PauseChange): Promise<PauseEvent> {
+  const { now, pausedAt, taskQueue } = await pauseTime(sql, change);
+  const target = pauseTarget(change.kind, change.name, taskQueue);
+  return change.paused ? { kind: "paused", ...target, at: pausedAt ?? now } : { kind: "resumed", ...target, at: now };
 }
 
 const wireView = (event: WireEvent) => ({ kind: event.kind, executionId: event.id, task: event.task, queue: event.queue });
@@ -109,7 +138,12 @@ async function completeEvents(sql: Sql, wire: WireEvent[]): Promise<ExecutionEve
   return events;
 }
 
-async function replay(sql: Sql, filter: CompiledFilter, history: NonNullable<ObserveFilter["history"]>): Promise<ExecutionEvent[]> {
+async function replay(
+  sql: Sql,
+  filter: CompiledFilter,
+  history: NonNullable<ObserveFilter["history"]>,
+  withPauses: boolean,
+): Promise<(ExecutionEvent | PauseEvent)[]> {
   const options = typeof history === "object" ? history : {};
   const rows = await readHistory(sql, {
     since: options.since ?? new Date(Date.now() - DEFAULT_HISTORY_WINDOW_MS),
@@ -118,8 +152,11 @@ async function replay(sql: Sql, filter: CompiledFilter, history: NonNullable<Obs
     queues: filter.queues ? [...filter.queues] : null,
     ids: filter.ids ? [...filter.ids] : null,
   });
-  return rows
-    .flatMap(historyEvents)
-    .filter((event) => matches(filter, event))
-    .sort((a, b) => a.at.getTime() - b.at.getTime());
+  const pauses: PauseEvent[] = withPauses
+    ? (await listPausesWithQueues(sql))
+        .map((p): PauseEvent => ({ kind: "paused", ...pauseTarget(p.kind, p.name, p.taskQueue), at: p.pausedAt, replayed: true }))
+        .filter((event) => matchesPause(filter, event))
+    : [];
+  const executions = rows.flatMap(historyEvents).filter((event) => matches(filter, event));
+  return [...executions, ...pauses].sort((a, b) => a.at.getTime() - b.at.getTime());
 }

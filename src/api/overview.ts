@@ -1,7 +1,7 @@
 /**
  * The state of a database at a glance: queues with counts, oldest due execution and throughput per
  * minute; cron schedules with their next fire; table triggers with the replication slot's lag;
- * orchestrators with their heartbeat age and what their workers are running.
+ * orchestrators with their heartbeat age and what their workers are running; paused queues and tasks.
  */
 import type { Sql } from "postgres";
 import { ConfigurationError } from "../model/errors";
@@ -10,6 +10,7 @@ import {
   readOrchestrators, readQueueCounts, readSchedules, readSlots, readTableTriggers, readThroughput,
   type QueueCountRow, type ThroughputRow,
 } from "../db/inspect-system";
+import { listPauses } from "../db/flow-control";
 
 export interface ThroughputPoint {
   /** Start of the minute (database time). */
@@ -147,4 +148,15 @@ export async function listOrchestrators(sql: Sql): Promise<OrchestratorStatus[]>
     id: row.id, hostname: row.hostname, pid: row.pid, schemaVersion: row.schema_version, startedAt: row.started_at,
     heartbeatAgeSeconds: row.heartbeat_age_seconds, stopRequested: row.stop_requested, running: row.running,
   }));
+}
+
+export interface PausedTarget {
+  kind: "queue" | "task";
+  name: string;
+  pausedAt: Date;
+}
+
+/** Queues and tasks paused now (conductor.pause), with when. */
+export async function listPaused(sql: Sql): Promise<PausedTarget[]> {
+  return listPauses(sql);
 }

@@ -54,6 +54,7 @@ export async function waitForResult(
   let outcome$ = source.messages().pipe(
     concatMap((message) => {
       if (message.type === "ready") return from(fromRow());
+      if (message.type !== "events") return EMPTY;
       const final = message.events.find((event) => event.id === executionId && isFinal(event.kind));
       return final ? from(Promise.resolve(fromEvent(final))) : EMPTY;
     }),

@@ -1,6 +1,6 @@
 /** conductor.createTask and createWorker: checking what the user wrote and turning it into a Task or worker. */
-import type { EventSchemas } from "../model/definitions";
-import { ConfigurationError } from "../model/errors";
+import type { EventSchemas, TaskSchemas } from "../model/definitions";
+import { ConfigurationError, UnknownTaskError } from "../model/errors";
 import { assertKnownEventTriggers } from "../model/event-validation";
 import { resolveFlowSettings } from "../model/flow-settings";
 import type { Task, TaskOptions, Trigger } from "../model/task";
@@ -9,6 +9,13 @@ import { validateTriggers } from "../model/triggers";
 import { resolveWorkerConfig, type WorkerDefinition } from "../model/worker-config";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE } from "../model/defaults";
 import type { CreateWorkerOptions } from "./conductor-options";
+
+/** A task reference names a task of the Conductor's TaskSchemas (any name when they are types only). */
+export function assertKnownTask(schemas: TaskSchemas<any>, name: string): void {
+  if (typeof name !== "string" || name.length === 0) throw new ConfigurationError("A task reference needs a `name`");
+  const definitions = schemas.definitions;
+  if (definitions && !definitions.has(name)) throw new UnknownTaskError(name, [...definitions.keys()]);
+}
 
 /** Every setting is checked here, so a mistake is an error at createTask, not at the first run. */
 export function defineTaskHandler(

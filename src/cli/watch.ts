@@ -1,11 +1,11 @@
 import { silentLogger } from "../model/logger";
 import { Observability } from "../api/observability";
-import type { ExecutionEvent, ExecutionEventKind } from "../model/execution-event";
+import type { ExecutionEvent, ExecutionEventKind, PauseEvent } from "../model/execution-event";
 import { assertInstalled, connectChecked, databaseUrl, NOT_INSTALLED, type Command } from "./command";
 
 export const watchCommand: Command = {
   name: "watch",
-  summary: "A live tail of execution events (created, started, completed, failed, retrying, released, cancelled) until Ctrl-C.",
+  summary: "A live tail of execution events (created, started, completed, failed, retrying, released, cancelled) and of pauses and resumes, until Ctrl-C.",
   usage: "[--task NAME]... [--queue NAME]... [--history]",
   help: [
     "  --task NAME    only executions of this task (repeatable)",
@@ -26,6 +26,7 @@ export const watchCommand: Command = {
             task: args.values.task as string[] | undefined,
             queue: args.values.queue as string[] | undefined,
             history: Boolean(args.values.history),
+            pauses: true,
           })
           .subscribe({
             next: (event) => io.out(formatEvent(event, io.color)),
@@ -50,7 +51,7 @@ export const watchCommand: Command = {
   },
 };
 
-const COLORS: Record<ExecutionEventKind, string> = {
+const COLORS: Record<ExecutionEventKind | PauseEvent["kind"], string> = {
   created: "\x1b[2m",
   started: "\x1b[36m",
   completed: "\x1b[32m",
@@ -58,16 +59,26 @@ const COLORS: Record<ExecutionEventKind, string> = {
   retrying: "\x1b[33m",
   released: "\x1b[35m",
   cancelled: "\x1b[35m",
+  paused: "\x1b[33m",
+  resumed: "\x1b[36m",
 };
 
-/** `time  kind  task  queue  id  attempt  detail`, one line per event. */
-export function formatEvent(event: ExecutionEvent, color: boolean): string {
+/**
+ * `time  kind  task  queue  id  attempt  detail`, one line per event; a pause or resume:
+ * `time  paused  queue NAME` (or `task NAME`).
+ */
+export function formatEvent(event: ExecutionEvent | PauseEvent, color: boolean): string {
   const kind = event.kind.padEnd(9);
+  const shownKind = color ? `${COLORS[event.kind]}${kind}\x1b[0m` : kind;
+  if (!("executionId" in event)) {
+    const target = event.task !== undefined ? `task ${event.task}` : `queue ${event.queue}`;
+    return [event.at.toISOString(), shownKind, target].join("  ");
+  }
   const detail =
     event.kind === "completed" ? truncate(JSON.stringify(event.result ?? null)) : event.error !== undefined ? truncate(JSON.stringify(event.error)) : "";
   const parts = [
     event.at.toISOString(),
-    color ? `${COLORS[event.kind]}${kind}\x1b[0m` : kind,
+    shownKind,
     event.task,
     event.queue,
     event.executionId,

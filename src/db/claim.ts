@@ -13,6 +13,12 @@ export interface ClaimedExecution {
   attempts: number;
   steps: Record<string, unknown> | null;
   cancel_requested: boolean;
+  /** When the execution became due (pgconductor.claim and claim_limited; see sql/012_claim_trace.sql). */
+  run_at: Date;
+  /** The claim's time, on the database's clock: locked_at - run_at is the queue wait. */
+  locked_at: Date;
+  /** W3C traceparent of the span that invoked it, or null. */
+  trace_context: string | null;
 }
 
 export async function claimExecutions(db: Db, orchestratorId: string, queue: string, taskKeys: readonly string[], limit: number) {

@@ -82,3 +82,21 @@ export async function listPauses(db: Db): Promise<(PauseTarget & { pausedAt: Dat
     select kind, name, paused_at from pgconductor.pauses order by kind, name`;
   return rows.map((row) => ({ kind: row.kind, name: row.name, pausedAt: row.paused_at }));
 }
+
+/** The database's now, when the target was paused (null: not paused now) and a task's queue. */
+export async function pauseTime(db: Db, target: PauseTarget): Promise<{ now: Date; pausedAt: Date | null; taskQueue: string | null }> {
+  const [row] = await db<{ now: Date; paused_at: Date | null; task_queue: string | null }[]>`
+    select now() as now,
+      (select paused_at from pgconductor.pauses where kind = ${target.kind} and name = ${target.name}) as paused_at,
+      (select queue from pgconductor.tasks where ${target.kind} = 'task' and key = ${target.name}) as task_queue`;
+  return { now: row.now, pausedAt: row.paused_at, taskQueue: row.task_queue };
+}
+
+/** The pauses in force, with each paused task's queue (null: task not registered). */
+export async function listPausesWithQueues(db: Db): Promise<(PauseTarget & { pausedAt: Date; taskQueue: string | null })[]> {
+  const rows = await db<{ kind: "queue" | "task"; name: string; paused_at: Date; task_queue: string | null }[]>`
+    select p.kind, p.name, p.paused_at, t.queue as task_queue
+    from pgconductor.pauses p left join pgconductor.tasks t on p.kind = 'task' and t.key = p.name
+    order by p.kind, p.name`;
+  return rows.map((row) => ({ kind: row.kind, name: row.name, pausedAt: row.paused_at, taskQueue: row.task_queue }));
+}

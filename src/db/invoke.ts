@@ -1,4 +1,4 @@
-/** Writing new executions (pgconductor.invoke) and finding one by its dedupe key. */
+/** Writing new executions (pgconductor.invoke, with their trace context) and finding one by its dedupe key. */
 import type { Db } from "./db";
 import { executionArrays } from "./db";
 
@@ -14,6 +14,8 @@ export interface NewExecution {
   gate?: { kind: "throttle" | "debounce"; seconds: number; maxSeconds?: number | null } | null;
   /** Key of per-key limits (invoke option concurrency_key); such rows go through pgconductor.invoke_keyed. */
   concurrencyKey?: string | null;
+  /** W3C traceparent of the span active at invoke (null: nothing traced). */
+  traceContext?: string | null;
 }
 
 export async function invokeExecutions(db: Db, executions: readonly NewExecution[]): Promise<string[]> {
@@ -23,8 +25,23 @@ export async function invokeExecutions(db: Db, executions: readonly NewExecution
     select id from pgconductor.invoke(
       ${a.taskKeys}::text[], ${a.queues}::text[], ${a.payloads}::text[]::jsonb[], ${a.keys}::text[],
       ${a.priorities}::int[], ${a.runAts}::timestamptz[],
-      ${executions.map((e) => e.eventName ?? null)}::text[])`;
+      ${executions.map((e) => e.eventName ?? null)}::text[],
+      ${traceContextsOf(executions)}::text[])`;
   return rows.map((row) => row.id);
+}
+
+/** Null (the argument's default) when nothing is traced, so an untraced invoke sends no extra array. */
+function traceContextsOf(executions: readonly NewExecution[]): (string | null)[] | null {
+  return executions.some((e) => e.traceContext) ? executions.map((e) => e.traceContext ?? null) : null;
+}
+
+/**
+ * Trace contexts of rows written by invoke_gated or invoke_keyed, which take none: call it in the
+ * invoke's transaction. A row that already has one (a throttled call joining an earlier execution) keeps it.
+ */
+export async function setTraceContexts(db: Db, ids: readonly string[], traceContexts: readonly (string | null)[]): Promise<void> {
+  if (!traceContexts.some((tc) => tc)) return;
+  await db`select pgconductor.set_trace_contexts(${ids as string[]}::uuid[], ${traceContexts as string[]}::text[])`;
 }
 
 export async function findUnfinishedByDedupeKey(db: Db, taskKey: string, queue: string, dedupeKey: string): Promise<string | null> {

@@ -11,6 +11,8 @@ export interface MaintenanceReport {
   orchestrators: number;
   /** Emitted events older than 30 days. */
   events: number;
+  /** Rate-limit starts older than their task's period (from 013 on). */
+  rateStarts: number;
 }
 
 export async function runMaintenanceSql(db: Db, leaseMs: number, now?: Date): Promise<MaintenanceReport> {
@@ -29,7 +31,12 @@ export async function runMaintenanceLocked(sql: Sql, leaseMs: number, now?: Date
   })) as MaintenanceReport | null;
 }
 
-export async function lastMaintenanceAt(db: Db): Promise<Date | null> {
-  const [row] = await db<{ at: Date | null }[]>`select max(last_run_at) as at from pgconductor.maintenance_runs`;
-  return row?.at ?? null;
+/**
+ * Milliseconds since the last recorded run by the database's clock (null: never ran). Every
+ * orchestrator decides from this whether maintenance is due, so their clocks must not matter.
+ */
+export async function msSinceLastMaintenance(db: Db): Promise<number | null> {
+  const [row] = await db<{ ms: number | null }[]>`
+    select (extract(epoch from now() - max(last_run_at)) * 1000)::float8 as ms from pgconductor.maintenance_runs`;
+  return row?.ms ?? null;
 }

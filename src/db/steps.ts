@@ -20,9 +20,10 @@ export async function invokeChild(
   step: string,
   child: { taskKey: string; queue: string; payload: unknown },
   timeoutMs: number | null,
+  traceContext: string | null = null,
 ) {
   const [row] = await db<{ state: "done" | "waiting" | "timeout"; outcome: { result?: unknown; error?: string } | null }[]>`
     select * from pgconductor.invoke_child(${parentId}::uuid, ${step}, ${child.taskKey}, ${child.queue},
-      ${json(child.payload)}::text::jsonb, ${timeoutMs === null ? null : Math.round(timeoutMs)}::bigint)`;
+      ${json(child.payload)}::text::jsonb, ${timeoutMs === null ? null : Math.round(timeoutMs)}::bigint, ${traceContext}::text)`;
   return row;
 }

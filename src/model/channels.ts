@@ -96,3 +96,18 @@ export function isFinal(kind: ExecutionEventKind): boolean {
 
 /** `pause|queue|name`, `resume|task|name`…: a queue or task was paused or resumed (sql/010_flow_control.sql). */
 export const PAUSE_CHANNEL = "pgconductor_pause";
+
+export type PauseKind = "queue" | "task";
+export interface PauseChange {
+  paused: boolean;
+  kind: PauseKind;
+  name: string;
+}
+
+/** A `pgconductor_pause` payload; null when malformed (a name may itself contain `|`). */
+export function parsePausePayload(payload: string): PauseChange | null {
+  const [action, kind, ...rest] = payload.split("|");
+  const name = rest.join("|");
+  if ((action !== "pause" && action !== "resume") || (kind !== "queue" && kind !== "task") || name === "") return null;
+  return { paused: action === "pause", kind, name };
+}

@@ -38,3 +38,30 @@ export function coalesceRuns<T>(work: () => Promise<T>, onError: (error: unknown
       };
     });
 }
+
+/**
+ * Collapses the emissions of one turn of the event loop into one, emitted on the next turn
+ * (setImmediate, so I/O callbacks of this turn are included). Handlers that finish together free
+ * their slots together: one claim then fills them all instead of going out for each.
+ */
+export function collapseToNextTurn<T>(): OperatorFunction<T, void> {
+  return (source) =>
+    new Observable<void>((subscriber) => {
+      let scheduled: ReturnType<typeof setImmediate> | null = null;
+      const subscription = source.subscribe({
+        next: () => {
+          if (scheduled) return;
+          scheduled = setImmediate(() => {
+            scheduled = null;
+            subscriber.next();
+          });
+        },
+        error: (error) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        if (scheduled) clearImmediate(scheduled);
+        subscription.unsubscribe();
+      };
+    });
+}

@@ -140,14 +140,22 @@ export class Engine {
     for (const service of this.services) await service.start(context);
   }
 
-  /** Services first (newest first), then the workers (running handlers end or are released), then the record. */
+  /**
+   * The workers stop claiming first (at once, so a handler's next checkpoint is released), then the
+   * services other than heartbeat and rescuer stop (newest first) while the workers drain; heartbeat
+   * and rescuer go last, so a long drain keeps the lease and no other orchestrator takes over the
+   * executions still running here. Then the record.
+   */
   async stop(): Promise<void> {
     const { sql, logger, id } = this.options;
     this.stopRequested = true;
-    for (const service of [...this.services].reverse()) {
-      await Promise.resolve(service.stop()).catch((error) => logger.error(`stopping ${service.name} failed`, { error }));
-    }
-    await Promise.all(this.workers.map((worker) => worker.stop()));
+    const drained = Promise.all(this.workers.map((worker) => worker.stop()));
+    const stopService = (service: OrchestratorService) =>
+      Promise.resolve(service.stop()).catch((error) => logger.error(`stopping ${service.name} failed`, { error }));
+    const keepsLease = (service: OrchestratorService) => service instanceof HeartbeatService || service instanceof RescuerService;
+    for (const service of [...this.services].reverse().filter((s) => !keepsLease(s))) await stopService(service);
+    await drained;
+    for (const service of [...this.services].reverse().filter(keepsLease)) await stopService(service);
     this.cancelListener.stop();
     this.subscription.unsubscribe();
     if (this.started) await unregisterOrchestrator(sql, id);

@@ -5,7 +5,7 @@
  * hourly whether the last run recorded in the database is a day old.
  */
 import type { Sql } from "postgres";
-import { lastMaintenanceAt, runMaintenanceLocked, type MaintenanceReport } from "../db/maintenance";
+import { msSinceLastMaintenance, runMaintenanceLocked, type MaintenanceReport } from "../db/maintenance";
 import type { OrchestratorService, ServiceContext } from "./service";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -56,8 +56,8 @@ export class MaintenanceService implements OrchestratorService {
   }
 
   private async runIfDue(context: ServiceContext, everyMs: number): Promise<void> {
-    const last = await lastMaintenanceAt(context.sql);
-    if (last && Date.now() - last.getTime() < everyMs) return;
+    const sinceLast = await msSinceLastMaintenance(context.sql);
+    if (sinceLast !== null && sinceLast < everyMs) return;
     const report = await runMaintenance(context.sql, { leaseMs: this.options.deadAfterMs ?? HOUR_MS });
     if (report) context.logger.info("maintenance ran", { ...report });
   }

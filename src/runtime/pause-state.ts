@@ -9,13 +9,9 @@
  * execution — release what a pause now forbids instead of starting it.
  */
 import { Subject, type Observable } from "rxjs";
+import { parsePausePayload, type PauseChange, type PauseKind } from "../model/channels";
 
-export type PauseKind = "queue" | "task";
-export interface PauseChange {
-  paused: boolean;
-  kind: PauseKind;
-  name: string;
-}
+export type { PauseChange, PauseKind };
 
 export class PauseState {
   private readonly queues = new Set<string>();
@@ -36,10 +32,8 @@ export class PauseState {
 
   /** A `pgconductor_pause` payload; malformed ones are ignored (the next reload corrects). */
   applyNotification(payload: string): void {
-    const [action, kind, ...rest] = payload.split("|");
-    const name = rest.join("|");
-    if ((action !== "pause" && action !== "resume") || (kind !== "queue" && kind !== "task") || name === "") return;
-    this.set({ paused: action === "pause", kind, name });
+    const change = parsePausePayload(payload);
+    if (change) this.set(change);
   }
 
   /** The full list from the table: changes against what was known are emitted. */

@@ -1,4 +1,7 @@
-/** One attempt of one execution: build ctx, call the handler, turn what happened into an Outcome. */
+/**
+ * One attempt of one execution: build ctx, call the handler, turn what happened into an Outcome.
+ * (The attempt's span and metrics wrap this from outside: telemetry/traced-attempt.ts.)
+ */
 import { ChildExecutionError, ChildTimeoutError } from "../model/errors";
 import type { Task } from "../model/task";
 import type { ClaimedExecution } from "../db/claim";
@@ -10,7 +13,7 @@ import { retryAfterOf, retryDelayMs } from "./retry-delay";
 export type Outcome =
   | { kind: "complete"; id: string; result: unknown }
   /** delayMs: before the next attempt (retry policy or the error's retryAfterMs); null: default backoff. */
-  | { kind: "fail"; id: string; error: string; final: boolean; delayMs?: number | null }
+  | { kind: "fail"; id: string; error: string; final: boolean; delayMs?: number | null; cause?: unknown }
   | { kind: "release"; id: string }
   | { kind: "cancelled"; id: string }
   /** The execution already hung up in the database (sleep, child): nothing left to write. */
@@ -40,7 +43,7 @@ export async function runExecution(
 /** A failed attempt, with the delay before the next one from the task's retry policy or the error. */
 export function failure(execution: ClaimedExecution, task: Task, error: unknown, final = false): Outcome {
   const delayMs = retryDelayMs(flowSettingsOf(task).retry, execution.attempts, retryAfterOf(error));
-  return { kind: "fail", id: execution.id, error: describeError(error), final, delayMs };
+  return { kind: "fail", id: execution.id, error: describeError(error), final, delayMs, cause: error };
 }
 
 function describeError(error: unknown): string {

@@ -9,6 +9,8 @@ import type { TaskReference } from "../model/task";
 import { invokeChild, sleepExecution } from "../db/steps";
 import { stepWriterFor } from "./step-writer";
 import { Interruption } from "./interruptions";
+import { traceSpan, traceStep } from "./telemetry/attempt";
+import { activeTraceparent } from "./telemetry/trace-context";
 
 export interface ExecutionControl {
   readonly executionId: string;
@@ -63,9 +65,13 @@ export function createTaskContext(options: {
     claimName(key, `Step "${name}"`);
     interruptIfNeeded();
     if (control.stored.has(key)) return (control.stored.get(key) as { value?: T }).value as T;
-    const value = await fn();
-    const stored = { value: toJson(value, `Step "${name}"`) };
-    await stepWriterFor(sql).save(control.executionId, key, stored);
+    // The span covers the function and storing its result: what a step costs the attempt.
+    const stored = await traceStep(name, async () => {
+      const value = await fn();
+      const stored = { value: toJson(value, `Step "${name}"`) };
+      await stepWriterFor(sql).save(control.executionId, key, stored);
+      return stored;
+    });
     control.stored.set(key, stored);
     return stored.value as T;
   }
@@ -76,7 +82,7 @@ export function createTaskContext(options: {
     interruptIfNeeded();
     const stored = control.stored.get(key) as { until?: string } | undefined;
     if (stored?.until && Date.parse(stored.until) <= Date.now()) return;
-    const state = await sleepExecution(sql, control.executionId, key, ms);
+    const state = await traceSpan(`pgconductor.sleep ${name}`, { "pgconductor.sleep_ms": ms }, () => sleepExecution(sql, control.executionId, key, ms));
     if (state === "waiting") suspend();
   }
 
@@ -89,8 +95,11 @@ export function createTaskContext(options: {
     interruptIfNeeded();
     let outcome = control.stored.get(key) as { result?: unknown; error?: string } | undefined;
     if (!outcome) {
-      const child = await children.prepareChild(ref, payload);
-      const row = await invokeChild(sql, control.executionId, key, child, timeoutMs ?? null);
+      // The child's row carries this span's traceparent: its attempts continue the parent's trace.
+      const row = await traceSpan(`pgconductor.invoke ${name}`, { "pgconductor.child_task": ref.name }, async () => {
+        const child = await children.prepareChild(ref, payload);
+        return invokeChild(sql, control.executionId, key, child, timeoutMs ?? null, activeTraceparent());
+      });
       if (row.state === "timeout") throw new ChildTimeoutError(`Child execution "${name}" (${ref.name}) timed out after ${timeoutMs} ms`);
       if (row.state === "waiting") suspend();
       outcome = row.outcome ?? {};

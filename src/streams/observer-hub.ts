@@ -1,6 +1,7 @@
 /**
  * The observing side of execution events. The first subscriber opens a dedicated postgres.js
- * instance (so its LISTEN connection is ours alone), listens on `pgconductor_events`, then registers
+ * instance (so its LISTEN connection is ours alone), listens on `pgconductor_events` (and on
+ * `pgconductor_pause`, for pause and resume announcements), then registers
  * in `pgconductor.observers` (only then do transitions start announcing). The last subscriber to
  * leave unlistens, deregisters and ends that instance, so no connection stays behind.
  */
@@ -9,12 +10,14 @@ import { hostname } from "node:os";
 import { Observable, Subject } from "rxjs";
 import type { Sql } from "postgres";
 import { removeObserver, stillInProgress, touchObserver, transactionsInProgress } from "../db/observability";
-import { EVENTS_CHANNEL, parseEventPayload, type WireEvent } from "../model/channels";
+import { EVENTS_CHANNEL, PAUSE_CHANNEL, parseEventPayload, parsePausePayload, type PauseChange, type WireEvent } from "../model/channels";
 
 export type HubMessage =
   /** Listening and registered (again, after a reconnect): anything finished before now is in the tables. */
   | { type: "ready" }
-  | { type: "events"; events: WireEvent[] };
+  | { type: "events"; events: WireEvent[] }
+  /** A queue or task was paused or resumed (any process). */
+  | { type: "pause"; change: PauseChange };
 
 export interface ObserverHubDeps {
   /** Queries (registration, reads) go through the application's pool. */
@@ -98,7 +101,8 @@ export class ObserverHub {
     const subject = new Subject<HubMessage>();
     const listener = this.deps.connectListener();
     let closed = false;
-    let unlisten: (() => Promise<void>) | null = null;
+    const unlistens: (() => Promise<void>)[] = [];
+    let listening: Promise<void> = Promise.resolve();
     let registering: Promise<void> = Promise.resolve();
     const register = () => (registering = touchObserver(sql, id, hostname(), process.pid));
     let closing: Promise<void> | null = null;
@@ -111,8 +115,9 @@ export class ObserverHub {
     const end = async () => {
       closed = true;
       clearInterval(timer);
+      await listening;
       await registering.catch(() => {}); // a registration in flight would outlive the removal below
-      await unlisten?.().catch((error) => onError("UNLISTEN failed", error));
+      for (const unlisten of unlistens) await unlisten().catch((error) => onError("UNLISTEN failed", error));
       await removeObserver(sql, id).catch((error) => onError("removing the observer registration failed", error));
       await listener.end({ timeout: 5 }).catch((error) => onError("closing the observer connection failed", error));
     };
@@ -138,10 +143,18 @@ export class ObserverHub {
     }, this.deps.refreshMs ?? 30_000);
     timer.unref?.();
 
-    ensureInstalled()
-      .then(() => {
-        if (closed) return null; // a listen started after end() would open a connection nobody ends
-        return listener.listen(
+    // The pause channel first, so that `ready` (from the events channel's listen) means both listen.
+    // end() waits for this chain, then unlistens whatever it set up.
+    listening = ensureInstalled()
+      .then(async () => {
+        if (closed) return; // a listen started after end() would open a connection nobody ends
+        const pauses = await listener.listen(PAUSE_CHANNEL, (payload) => {
+          const change = parsePausePayload(payload);
+          if (change && !closed) subject.next({ type: "pause", change });
+        });
+        unlistens.push(pauses.unlisten);
+        if (closed) return;
+        const events = await listener.listen(
           EVENTS_CHANNEL,
           (payload) => {
             if (!closed) subject.next({ type: "events", events: parseEventPayload(payload) });
@@ -160,11 +173,7 @@ export class ObserverHub {
               .catch(fail);
           },
         );
-      })
-      .then((meta) => {
-        if (!meta) return;
-        unlisten = meta.unlisten;
-        if (closed) return meta.unlisten().catch(() => {});
+        unlistens.push(events.unlisten);
       })
       .catch(fail);
     return session;

@@ -1,6 +1,6 @@
 import { parseEventPayload, isFinal } from "../../src/model/channels";
 import { eventKey, historyEvents } from "../../src/api/execution-history";
-import { compileFilter, matches } from "../../src/api/observe";
+import { compileFilter, matches, matchesPause } from "../../src/api/observe";
 import { formatEvent } from "../../src/cli/watch";
 import { tsType } from "../../src/cli/render-types";
 import type { HistoryRow } from "../../src/db/observability";
@@ -52,6 +52,19 @@ test("watch lines: time, kind, task, queue, id, attempt, detail; colour only whe
   expect(formatEvent(event, false)).toBe(`1970-01-01T00:00:00.000Z  failed     t  q  ${ID}  #2  "boom"`);
   expect(formatEvent(event, true)).toContain("\x1b[31mfailed   \x1b[0m");
   expect(formatEvent({ ...event, kind: "completed", error: undefined, result: "x".repeat(500) }, false).length).toBeLessThan(320);
+});
+
+test("pause events: matched by queue, task and kind like execution events, never by id; watch prints the target", () => {
+  const queuePause = { kind: "paused" as const, queue: "mail", at: new Date(0) };
+  const taskPause = { kind: "resumed" as const, task: "send", queue: "mail", at: new Date(0) };
+  expect(matchesPause(compileFilter({ queue: "mail" }), queuePause)).toBe(true);
+  expect(matchesPause(compileFilter({ queue: "other" }), taskPause)).toBe(false);
+  expect(matchesPause(compileFilter({ task: "send" }), taskPause)).toBe(true);
+  expect(matchesPause(compileFilter({ task: "other" }), taskPause)).toBe(false);
+  expect(matchesPause(compileFilter({ kind: "paused" }), taskPause)).toBe(false);
+  expect(matchesPause(compileFilter({ executionId: ID }), queuePause)).toBe(false);
+  expect(formatEvent(queuePause, false)).toBe("1970-01-01T00:00:00.000Z  paused     queue mail");
+  expect(formatEvent(taskPause, false)).toBe("1970-01-01T00:00:00.000Z  resumed    task send");
 });
 
 test("PostgreSQL types map to TypeScript as Supabase's generator maps them", () => {

@@ -5,6 +5,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "
 import { startAttempt, traceStep, observeQueueDepth } from "../../src/runtime/telemetry/attempt";
 import { telemetryActive } from "../../src/runtime/telemetry/instruments";
 import { activeTraceparent, formatTraceparent, parseTraceparent } from "../../src/runtime/telemetry/trace-context";
+import { attemptOutcome, queueWaitSeconds } from "../../src/runtime/telemetry/traced-attempt";
 
 afterEach(() => {
   trace.disable();
@@ -91,4 +92,22 @@ test("an attempt span is the child of the invoking span and parents its steps; c
   expect(points.get("pgconductor.queue.depth")).toEqual([{ attributes: { "pgconductor.queue": "billing" }, value: 7 }]);
   unregister();
   await sdk.shutdown();
+});
+
+test("queue wait is the claim's time minus run_at; an unknown or infinite run_at gives none", () => {
+  const at = (iso: string) => new Date(iso);
+  expect(queueWaitSeconds({ run_at: at("2026-01-01T00:00:00.000Z"), locked_at: at("2026-01-01T00:00:02.500Z") })).toBe(2.5);
+  // A row claimed a moment before its run_at (millisecond rounding) waited 0, not a negative time.
+  expect(queueWaitSeconds({ run_at: at("2026-01-01T00:00:01.000Z"), locked_at: at("2026-01-01T00:00:00.999Z") })).toBe(0);
+  expect(queueWaitSeconds({ run_at: new Date(Number.NaN), locked_at: at("2026-01-01T00:00:00Z") })).toBeNull();
+  expect(queueWaitSeconds({} as never)).toBeNull();
+});
+
+test("a failed attempt is final when the database gives up: no attempts left, or a failed child", () => {
+  const fail = (final: boolean) => ({ kind: "fail" as const, id: "e", error: "boom", final });
+  expect(attemptOutcome(fail(false), { attempts: 1 }, { maxAttempts: 3 })).toMatchObject({ kind: "failed", final: false });
+  expect(attemptOutcome(fail(false), { attempts: 3 }, { maxAttempts: 3 })).toMatchObject({ kind: "failed", final: true });
+  expect(attemptOutcome(fail(true), { attempts: 1 }, { maxAttempts: 3 })).toMatchObject({ kind: "failed", final: true });
+  expect(attemptOutcome({ kind: "release", id: "e" }, { attempts: 1 }, { maxAttempts: 3 })).toEqual({ kind: "released" });
+  expect(attemptOutcome({ kind: "suspended", id: "e" }, { attempts: 1 }, { maxAttempts: 3 })).toEqual({ kind: "suspended" });
 });

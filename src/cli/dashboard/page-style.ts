@@ -27,7 +27,7 @@ pre.error, p.error { color: var(--bad); }
 .status-failed { background: #f6dcd8; color: #9c2a1f; }
 .status-running, .status-started { background: #dbe6f8; color: #214c9e; }
 .status-cancelled, .status-released { background: #eee8d6; color: #6d6440; }
-.status-retrying { background: #f7ead0; color: #855a0a; }
+.status-retrying, .status-paused { background: #f7ead0; color: #855a0a; }
 .empty { color: var(--muted); }
 .filters { display: flex; gap: 8px; margin: 8px 0; flex-wrap: wrap; }
 input, select, button { font: inherit; padding: 4px 8px; border: 1px solid var(--line); border-radius: 4px; background: #fff; }

@@ -3,7 +3,7 @@ import type { Sql } from "postgres";
 import { ConfigurationError } from "../../model/errors";
 import type { ExecutionFilter } from "../../api/execution-filter";
 import { cancelExecutions, listExecutions, retryExecutions, showExecution } from "../../api/inspect";
-import { listOrchestrators, listSchedules, listTableTriggers, queueStats } from "../../api/overview";
+import { listOrchestrators, listPaused, listSchedules, listTableTriggers, queueStats } from "../../api/overview";
 
 export interface RouteContext {
   sql: Sql;
@@ -55,10 +55,10 @@ export async function apiRoute(ctx: RouteContext, method: string, path: string, 
   const one = /^\/api\/executions\/([^/]+)(?:\/(retry|cancel))?$/.exec(path);
   if (method === "GET") {
     if (path === "/api/overview") {
-      const [queues, orchestrators, schedules, replication] = await Promise.all([
-        queueStats(ctx.sql, { minutes: 60 }), listOrchestrators(ctx.sql), listSchedules(ctx.sql), listTableTriggers(ctx.sql),
+      const [queues, orchestrators, schedules, replication, pauses] = await Promise.all([
+        queueStats(ctx.sql, { minutes: 60 }), listOrchestrators(ctx.sql), listSchedules(ctx.sql), listTableTriggers(ctx.sql), listPaused(ctx.sql),
       ]);
-      return ok({ queues, orchestrators, schedules, tableTriggers: replication.triggers, slots: replication.slots, actions: ctx.actions });
+      return ok({ queues, orchestrators, schedules, tableTriggers: replication.triggers, slots: replication.slots, pauses, actions: ctx.actions });
     }
     if (path === "/api/executions") return ok({ executions: await listExecutions(ctx.sql, filterFromQuery(query)) });
     if (one && !one[2]) {

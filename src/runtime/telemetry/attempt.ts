@@ -84,13 +84,21 @@ function recordOutcome(outcome: AttemptOutcome, attributes: Attributes, seconds:
 
 /** A step's function inside its own span, a child of the attempt's (only when tracing). */
 export function traceStep<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return traceSpan(`pgconductor.step ${name}`, undefined, fn);
+}
+
+/**
+ * `fn` inside a span named `spanName`, a child of the active one (the attempt's, inside a handler);
+ * an error it throws is recorded and sets the span's status. Only when tracing.
+ */
+export function traceSpan<T>(spanName: string, attributes: Attributes | undefined, fn: () => Promise<T>): Promise<T> {
   if (!tracingActive()) return fn();
-  return trace.getTracer(INSTRUMENTATION_SCOPE).startActiveSpan(`pgconductor.step ${name}`, async (span) => {
+  return trace.getTracer(INSTRUMENTATION_SCOPE).startActiveSpan(spanName, { attributes }, async (span) => {
     try {
       return await fn();
     } catch (error) {
       if (error instanceof Error) span.recordException(error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
       throw error;
     } finally {
       span.end();

@@ -69,6 +69,8 @@ test("a breaking migration stops older orchestrators first (gracefully), then ap
     what: "the older orchestrator to be asked to stop",
   });
   expect(order).toEqual([]); // the migration waits for the running handler's graceful stop
+  // The stop request reaches the orchestrator by NOTIFY; its handler goes on only once it stops.
+  await eventually(() => orchestrator.info.isShuttingDown, { what: "the older orchestrator to begin stopping" });
   finish.resolve();
   const outcome = await migrating;
   expect(outcome.applied).toEqual([current + 901]);

@@ -157,3 +157,26 @@ test("the maintenance service runs when the last run is older than its period, a
     await service.stop();
   }
 });
+
+test("maintenance removes rate-limit starts that left their task's window, and keeps the rest", async () => {
+  const conductor = Conductor.create({ sql: db.sql, tasks, context: {}, logger: silentLogger });
+  conductor.createTask({ name: "keep3", rateLimit: { limit: 5, periodSeconds: 60 } }, { invocable: true }, async () => {});
+  const orchestrator = track(Orchestrator.create({ conductor, defaultWorker: { pollIntervalMs: hour }, handleSignals: false }));
+  await orchestrator.start(); // records the task's rate period
+  await orchestrator.stop();
+  // A bucket nobody claims from any more keeps its rows until maintenance: the claim trims only
+  // the bucket it looks at.
+  await db.sql`
+    insert into pgconductor.rate_starts (task_key, key, started_at) values
+      ('keep3', 'gone-tenant', now() - interval '61 seconds'),
+      ('keep3', 'gone-tenant', now() - interval '59 seconds'),
+      ('no-longer-limited', '', now() - interval '25 hours'),
+      ('no-longer-limited', '', now() - interval '23 hours')`;
+  const report = await orchestrator.runMaintenance();
+  expect(report).toMatchObject({ rateStarts: 2 });
+  const left = await db.sql`select task_key, extract(epoch from now() - started_at)::int as age from pgconductor.rate_starts order by task_key`;
+  expect(left.map((row) => [row.task_key, row.age])).toEqual([
+    ["keep3", 59],
+    ["no-longer-limited", 23 * 3600],
+  ]);
+});

@@ -2,12 +2,13 @@
  * Pause and resume: a paused queue or task is not claimed (its neighbours are), a running execution
  * finishes, the pause holds across a restart of the orchestrator, and a resume starts the waiting
  * work at once (the sweep is an hour away, so only the resume's notification can start it). The
- * CLI pauses, resumes and shows the paused state in `status`.
+ * CLI pauses, resumes and shows the paused state in `status`; `observe({ pauses: true })` and the
+ * dashboard's overview show it too.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { z } from "zod";
-import { Conductor, ConfigurationError, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
+import { Conductor, ConfigurationError, Orchestrator, TaskSchemas, defineTask, type ExecutionEvent, type PauseEvent } from "pgconductor-js";
 import { useTestDatabase } from "../../support/database";
 import { deferred, eventually, hour, statusOf, trackOrchestrators } from "../../support/helpers";
 import { silentLogger } from "../../../src/model/logger";
@@ -107,4 +108,60 @@ test("bad pause arguments are ConfigurationErrors", async () => {
   const { conductor } = newOrchestrator();
   await expect(conductor.pause({ queue: "a", task: "b" } as never)).rejects.toThrow(ConfigurationError);
   await expect(conductor.resume({} as never)).rejects.toThrow(/resume: pass \{ queue: name \} or \{ task: name \}/);
+});
+
+test("observe({ pauses: true }) sees another process pause and resume; history replays the pauses in force", async () => {
+  const { orchestrator } = newOrchestrator();
+  await orchestrator.start(); // registers the tasks (a task's pause event names its queue)
+  const other = Conductor.create({ sql: db.pool(), tasks, context: {}, logger: silentLogger });
+  const watcher = Conductor.create({ sql: db.pool(), tasks, context: {}, logger: silentLogger });
+  try {
+    await other.pause({ task: "probe" });
+    const events: PauseEvent[] = [];
+    const mailOnly: PauseEvent[] = [];
+    const all = watcher.observe({ pauses: true, history: true }).subscribe((event) => {
+      if (!("executionId" in event)) events.push(event);
+    });
+    const mail = watcher.observe({ pauses: true, history: true, queue: "mail" }).subscribe((event) => {
+      if (!("executionId" in event)) mailOnly.push(event);
+    });
+    // The replay runs once the observer listens: everything after it arrives live.
+    await eventually(() => events.length > 0, { what: "the replayed pause" });
+    expect(events[0]).toEqual({ kind: "paused", task: "probe", queue: "default", at: expect.any(Date), replayed: true });
+    await other.pause({ queue: "mail" });
+    await other.resume({ task: "probe" });
+    await eventually(() => events.length === 3, { what: "the live pause and resume" });
+    expect(events.slice(1)).toEqual([
+      { kind: "paused", queue: "mail", at: expect.any(Date) },
+      { kind: "resumed", task: "probe", queue: "default", at: expect.any(Date) },
+    ]);
+    const [{ paused_at }] = await db.sql`select paused_at from pgconductor.pauses where kind = 'queue' and name = 'mail'`;
+    expect(events[1].at).toEqual(paused_at); // the database's time of the pause
+    await other.pause({ task: "mail" });
+    await eventually(() => events.length === 4, { what: "a task's pause" });
+    expect(events[3]).toMatchObject({ kind: "paused", task: "mail", queue: "mail" });
+    // The queue filter keeps the mail queue's pause and leaves out the default queue's task. This
+    // observer's replay may run before or after the pause committed: either way it comes once.
+    await eventually(() => mailOnly.length > 0, { what: "the mail queue's pause" });
+    expect(mailOnly[0]).toMatchObject({ kind: "paused", queue: "mail", at: paused_at });
+    // …and a task of the mail queue is the mail queue's too.
+    await eventually(() => mailOnly.length === 2, { what: "the mail task's pause for the mail-queue observer" });
+    expect(mailOnly[1]).toMatchObject({ kind: "paused", task: "mail", queue: "mail" });
+    all.unsubscribe();
+    mail.unsubscribe();
+
+    // Without `pauses`, observe() stays execution events only.
+    const seen: ExecutionEvent[] = [];
+    const before = await other.invoke({ name: "probe" }, { n: 8 });
+    const plain = watcher.observe({ history: true }).subscribe((event) => seen.push(event));
+    await eventually(() => seen.some((event) => event.executionId === before), { what: "the replayed probe (the observer listens)" });
+    await other.resume({ queue: "mail" });
+    const after = await other.invoke({ name: "mail" }, { n: 9 });
+    await eventually(() => seen.some((event) => event.executionId === after), { what: "the mail execution's events" });
+    plain.unsubscribe();
+    expect(seen.every((event) => "executionId" in event)).toBe(true);
+  } finally {
+    await watcher.close();
+    await other.close();
+  }
 });

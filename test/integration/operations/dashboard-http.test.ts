@@ -144,3 +144,32 @@ test("mounted under a base path in a plain node:http server", async () => {
   expect((await call(port, "/ops/api/overview")).status).toBe(200);
   expect((await call(port, "/api/overview")).status).toBe(404);
 });
+
+test("the overview lists paused queues and tasks, and the live stream announces a pause at once", async () => {
+  const { port } = await serve({});
+  const conductor = Conductor.create({ sql: db.sql, tasks, context: {}, logger: silentLogger });
+  let text = "";
+  let onText = () => {};
+  const stream = request({ host: "127.0.0.1", port, path: "/api/events" }, (res) => {
+    res.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      onText();
+    });
+  });
+  stream.end();
+  const until = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      onText = () => pattern.test(text) && resolve();
+      onText();
+    });
+  try {
+    await until(/event: ready/); // listening: what follows arrives live
+    await conductor.pause({ queue: "reports" });
+    await until(/event: pause\ndata: \{"kind":"paused","queue":"reports","task":null,"at":\d+\}/);
+    const overview = JSON.parse((await call(port, "/api/overview")).body);
+    expect(overview.pauses).toEqual([{ kind: "queue", name: "reports", pausedAt: expect.any(String) }]);
+  } finally {
+    stream.destroy();
+    await conductor.resume({ queue: "reports" });
+  }
+});

@@ -1,0 +1,121 @@
+/**
+ * The producer of one worker: turns wake-ups into claims of at most the free slots and hands each
+ * claimed execution on. Its state is one ProducerMode (producer-mode.ts); the only other thing it
+ * counts is the slots it has reserved (claimed executions whose outcome is not yet known).
+ */
+import { Subject, Subscription } from "rxjs";
+import type { ClaimedExecution } from "../db/claim";
+import { coalesceRuns, collapseToNextTurn } from "./coalesce";
+import { initialMode, transition, triesLimited, wantsMore, type ProducerEvent, type ProducerMode } from "./producer-mode";
+import type { TaskControls } from "./task-controls";
+import type { WorkerOps } from "./worker-ops";
+
+export interface ProducerDeps {
+  ops: Pick<WorkerOps, "claim" | "claimLimited">;
+  queue: string;
+  controls: TaskControls;
+  concurrency: number;
+  fetchBatchSize: number;
+  /** Each claimed execution, in claim order. */
+  onClaimed: (execution: ClaimedExecution) => void;
+  /** A window opens at this epoch ms: wake then. */
+  onWindowOpening: (at: number) => void;
+  /** The number of reserved slots went down (the worker may be idle now). */
+  onReleased: () => void;
+  onError: (error: unknown) => void;
+}
+
+export class Producer {
+  private mode: ProducerMode = initialMode;
+  private reserved = 0;
+  private readonly wake$ = new Subject<void>();
+  private readonly freed$ = new Subject<void>();
+  private readonly subscription = new Subscription();
+
+  constructor(private readonly deps: ProducerDeps) {}
+
+  start(): void {
+    this.subscription.add(this.wake$.pipe(coalesceRuns(() => this.claim(), this.deps.onError)).subscribe());
+    this.subscription.add(this.freed$.pipe(collapseToNextTurn()).subscribe(() => this.wake$.next()));
+    this.wake$.next();
+  }
+
+  /** Something outside the claim loop may have made work runnable. */
+  signal(): void {
+    this.apply({ type: "signal" });
+    this.wake$.next();
+  }
+
+  /** An execution handed on by onClaimed has settled: its slot is free. */
+  release(): void {
+    this.reserved -= 1;
+    if (wantsMore(this.mode)) this.freed$.next();
+    this.deps.onReleased();
+  }
+
+  stop(): void {
+    this.apply({ type: "stop" });
+  }
+
+  /** Ends the wake-up pipelines (after stop, once nothing is reserved). */
+  close(): void {
+    this.subscription.unsubscribe();
+  }
+
+  get stopped(): boolean {
+    return this.mode.name === "stopped";
+  }
+
+  /** Claimed executions whose outcome is not yet known. */
+  get running(): number {
+    return this.reserved;
+  }
+
+  get hasRoom(): boolean {
+    return this.reserved < this.deps.concurrency;
+  }
+
+  get currentMode(): ProducerMode {
+    return this.mode;
+  }
+
+  private apply(event: ProducerEvent): void {
+    this.mode = transition(this.mode, event);
+  }
+
+  private async claim(): Promise<number> {
+    const { controls, ops, queue } = this.deps;
+    if (this.mode.name !== "due") return 0;
+    const free = this.deps.concurrency - this.reserved;
+    if (free <= 0) return 0;
+    const limit = Math.min(free, this.deps.fetchBatchSize);
+    const tryLimited = triesLimited(this.mode);
+    this.apply({ type: "claimStarted" });
+    const keys = controls.claimable();
+    const limited = tryLimited ? keys.limited : [];
+    if (keys.nextOpeningAt !== null) this.deps.onWindowOpening(keys.nextOpeningAt);
+    if (keys.unlimited.length === 0 && keys.limited.length === 0) {
+      this.apply({ type: "claimEnded", full: false, limitedFound: null });
+      return 0;
+    }
+    this.reserved += limit;
+    let claimed: ClaimedExecution[] = [];
+    try {
+      claimed =
+        keys.limited.length === 0
+          ? await ops.claim(queue, keys.unlimited, limit)
+          : await ops.claimLimited(queue, keys.unlimited, controls.limitsOf(limited), limit);
+    } catch (error) {
+      this.apply({ type: "claimFailed" });
+      throw error;
+    } finally {
+      this.reserved -= limit - claimed.length;
+    }
+    const limitedFound = limited.length > 0 ? claimed.some((execution) => controls.isLimited(execution.task_key)) : null;
+    this.apply({ type: "claimEnded", full: claimed.length === limit, limitedFound });
+    for (const execution of claimed) this.deps.onClaimed(execution);
+    if (this.mode.name === "due") this.wake$.next();
+    else this.deps.onReleased();
+    return claimed.length;
+  }
+}

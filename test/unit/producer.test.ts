@@ -1,0 +1,141 @@
+import { Producer } from "../../src/runtime/producer";
+import { TaskControls } from "../../src/runtime/task-controls";
+import type { ClaimedExecution } from "../../src/db/claim";
+import type { Task } from "../../src/model/task";
+import { MemoryWorkerOps } from "../support/memory-worker-ops";
+import { task, turns } from "../support/worker-fixtures";
+
+function producer(tasks: Task[], options: { concurrency: number; fetchBatchSize?: number; ops?: MemoryWorkerOps }) {
+  const ops = options.ops ?? new MemoryWorkerOps();
+  const claimed: ClaimedExecution[] = [];
+  const errors: unknown[] = [];
+  const p = new Producer({
+    ops,
+    queue: "default",
+    controls: new TaskControls(tasks),
+    concurrency: options.concurrency,
+    fetchBatchSize: options.fetchBatchSize ?? options.concurrency,
+    onClaimed: (execution) => claimed.push(execution),
+    onWindowOpening: () => {},
+    onReleased: () => {},
+    onError: (error) => errors.push(error),
+  });
+  return { p, ops, claimed, errors };
+}
+
+const limits = (ops: MemoryWorkerOps) => ops.calls.flatMap((c) => (c.op === "claim" || c.op === "claimLimited" ? [c.limit] : []));
+
+describe("producer", () => {
+  test("claims fill the free slots and no more", async () => {
+    const ops = new MemoryWorkerOps();
+    ops.add("t", 5);
+    const { p, claimed } = producer([task("t")], { concurrency: 3, ops });
+    p.start();
+    await turns();
+    expect(claimed.map((e) => e.id)).toEqual(["e1", "e2", "e3"]);
+    expect(p.running).toBe(3);
+    expect(limits(ops)).toEqual([3]); // full, but no slot free: no claim goes out
+    p.release();
+    await turns();
+    expect(limits(ops)).toEqual([3, 1]);
+    expect(claimed).toHaveLength(4);
+  });
+
+  test("a full claim claims again at once; a short one waits for a wake-up", async () => {
+    const ops = new MemoryWorkerOps();
+    ops.add("t", 10);
+    const { p, claimed } = producer([task("t")], { concurrency: 20, fetchBatchSize: 4, ops });
+    p.start();
+    await turns();
+    expect(limits(ops)).toEqual([4, 4, 4]);
+    expect(claimed).toHaveLength(10);
+    expect(p.currentMode.name).toBe("waiting");
+    for (let i = 0; i < 10; i++) p.release();
+    await turns();
+    expect(limits(ops)).toEqual([4, 4, 4]); // freed slots alone do not claim an empty queue
+    ops.add("t", 1);
+    p.signal();
+    await turns();
+    expect(claimed).toHaveLength(11);
+  });
+
+  test("wake-ups during a claim collapse into one more claim", async () => {
+    const ops = new MemoryWorkerOps();
+    ops.holdClaims = true;
+    const { p } = producer([task("t")], { concurrency: 5, ops });
+    p.start();
+    await turns();
+    expect(ops.claimsHeld).toBe(1);
+    for (let i = 0; i < 5; i++) p.signal();
+    expect(p.currentMode).toMatchObject({ name: "claiming", signalled: true });
+    ops.releaseClaim();
+    await turns();
+    expect(ops.claimsHeld).toBe(1);
+    ops.releaseClaim();
+    await turns();
+    expect(ops.claimsHeld).toBe(0);
+    expect(ops.callsOf("claim")).toHaveLength(2);
+  });
+
+  test("slots freed in one turn are filled by one claim", async () => {
+    const ops = new MemoryWorkerOps();
+    ops.add("t", 8);
+    const { p } = producer([task("t")], { concurrency: 4, ops });
+    p.start();
+    await turns();
+    expect(limits(ops)).toEqual([4]);
+    for (let i = 0; i < 4; i++) p.release();
+    await turns();
+    expect(limits(ops)).toEqual([4, 4]);
+  });
+
+  test("a stopped producer claims nothing", async () => {
+    const ops = new MemoryWorkerOps();
+    ops.add("t", 4);
+    const { p } = producer([task("t")], { concurrency: 2, ops });
+    p.start();
+    await turns();
+    p.stop();
+    p.release();
+    p.signal();
+    await turns();
+    expect(limits(ops)).toEqual([2]);
+    expect(p.stopped).toBe(true);
+  });
+
+  test("a failed claim frees its reservation and claims again on the next wake-up", async () => {
+    const ops = new MemoryWorkerOps();
+    ops.add("t", 2);
+    const failing = Object.assign(ops, { claim: jest.fn().mockRejectedValueOnce(new Error("db away")).mockImplementation(MemoryWorkerOps.prototype.claim.bind(ops)) });
+    const { p, errors, claimed } = producer([task("t")], { concurrency: 2, ops: failing });
+    p.start();
+    await turns();
+    expect(errors).toHaveLength(1);
+    expect(p.running).toBe(0);
+    expect(p.currentMode).toMatchObject({ name: "due", external: true });
+    p.signal();
+    await turns();
+    expect(claimed).toHaveLength(2);
+  });
+
+  test("limited tasks go through the limited claim, and re-claims skip them once they came back empty", async () => {
+    const ops = new MemoryWorkerOps();
+    ops.add("plain", 6);
+    const { p } = producer([task("plain"), task("limited", { concurrency: 1 })], { concurrency: 2, ops });
+    p.start();
+    await turns();
+    // Full claims of only "plain": the one after the first skips the limited task.
+    const calls = ops.callsOf("claimLimited");
+    expect(calls[0].limited).toEqual(["limited"]);
+    p.release();
+    p.release();
+    await turns();
+    const later = ops.callsOf("claimLimited");
+    expect(later.length).toBeGreaterThan(1);
+    expect(later[later.length - 1].limited).toEqual([]);
+    p.signal(); // an outside wake-up counts them again, at the next free slot
+    p.release();
+    await turns();
+    expect(ops.callsOf("claimLimited").at(-1)!.limited).toEqual(["limited"]);
+  });
+});
