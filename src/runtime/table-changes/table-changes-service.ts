@@ -134,6 +134,15 @@ export class TableChangesService implements OrchestratorService {
       await recreateSlot(this.sql, this.slot);
       slot = await readSlot(this.sql, this.slot);
     }
+    if (slot && slot.plugin !== "pgoutput") {
+      // Not ours to drop: something else made a slot of our name.
+      this.tracker!.failed(new Error(`slot "${this.slot}" uses plugin ${slot.plugin ?? "none (physical)"}`), {
+        cause: `the replication slot "${this.slot}" was created with ${slot.plugin ? `the output plugin ${slot.plugin}` : "no output plugin (a physical slot)"}, not pgoutput`,
+        fix: `drop it (select pg_drop_replication_slot('${this.slot}')) and restart an orchestrator that runs a task with a table trigger`,
+      });
+      await this.pause(this.tracker!.retryDelay(this.settings.electionRetryMs));
+      return;
+    }
     const publications = await existingPublications(this.sql);
     if (!slot || publications.length === 0) {
       // An orchestrator with table triggers creates both at start (a slot dropped by hand, too).

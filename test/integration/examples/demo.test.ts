@@ -47,7 +47,7 @@ test("with a broken table trigger the demo prints the consumer's error and exits
   try {
     const { code, output } = await runDemoProcess(db.url);
     expect(code).toBe(1);
-    expect(output).toMatch(/demo failed: the orchestrator reported an error: table changes: .+ Fix: /);
+    expect(output).toMatch(/demo failed: the orchestrator reported an error: table changes: the replication slot "pgconductor_\d+" was created with the output plugin test_decoding, not pgoutput\. Fix: drop it/);
     expect(output).not.toContain("summary:");
   } finally {
     await db.sql`select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = ${slot}`;
