@@ -27,7 +27,7 @@ export interface OrchestratorOptions {
   heartbeatIntervalMs?: number;
   /** An orchestrator silent this long is dead and its executions run again (default 30 000 ms). */
   leaseMs?: number;
-  /** Stop gracefully on SIGTERM and SIGINT (default true). */
+  /** Stop gracefully on SIGTERM and SIGINT, then let the process exit (default true; see signal-exit.ts). */
   handleSignals?: boolean;
   /** The time task windows are judged by (default the system clock); inject one to test windows. */
   clock?: () => Date;
