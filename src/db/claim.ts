@@ -24,7 +24,7 @@ export interface ClaimedExecution {
 /**
  * postgres.js resets its row counter only when a statement completes: after a statement on the same
  * connection failed part-way through its rows (any statement, the app's too), the next result starts
- * with holes. The claimed rows are all there, after them.
+ * with holes (porsager/postgres#1119, #1181; unfixed in 3.4.9). The claimed rows are all there, after them.
  */
 const present = (rows: readonly (ClaimedExecution | undefined)[]): ClaimedExecution[] => rows.filter((row): row is ClaimedExecution => row !== undefined);
 
