@@ -220,8 +220,9 @@ CREATE OR REPLACE FUNCTION pgconductor.notify_work(p_queue text, p_run_at timest
  RETURNS void
  LANGUAGE sql
 AS $function$
-  select pg_notify('pgconductor_work',
-    p_queue || '|' || (floor(extract(epoch from p_run_at) * 1000))::bigint);
+  select pg_notify('pgconductor_work', p_queue || '|' || (
+    case when p_run_at <= now() then floor(extract(epoch from p_run_at) * 1000)
+         else ceil(extract(epoch from p_run_at) * 1000) end)::bigint);
 $function$;
 
 CREATE OR REPLACE FUNCTION pgconductor.observed()
@@ -1494,6 +1495,36 @@ begin
     id := v_id;
     return next;
   end loop;
+end $function$;
+
+CREATE OR REPLACE FUNCTION pgconductor.heartbeat(p_id uuid, p_held uuid[], p_grace_ms bigint)
+ RETURNS TABLE(stop_requested boolean, cancelled_ids uuid[], released_count integer)
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_previous timestamptz;
+  v_stop boolean;
+  v_unheld uuid[];
+begin
+  select o.last_heartbeat_at into v_previous from pgconductor.orchestrators o where o.id = p_id for update;
+  update pgconductor.orchestrators o set last_heartbeat_at = now() where o.id = p_id
+  returning o.stop_requested into v_stop;
+  if v_previous is not null and p_held is not null then
+    select array_agg(e.id) into v_unheld from (
+      select e.id from pgconductor.executions e
+      where e.locked_by = p_id and e.status = 'running'
+        and e.locked_at < least(v_previous, now() - make_interval(secs => p_grace_ms / 1000.0))
+        and e.id <> all (p_held)
+      for update skip locked
+    ) e;
+    if v_unheld is not null then
+      perform pgconductor.release(v_unheld);
+    end if;
+  end if;
+  return query select coalesce(v_stop, true),
+    (select array_agg(e.id) from pgconductor.executions e
+     where e.locked_by = p_id and e.status = 'running' and e.cancel_requested),
+    coalesce(cardinality(v_unheld), 0);
 end $function$;
 
 CREATE OR REPLACE FUNCTION pgconductor.claim(p_orchestrator uuid, p_queue text, p_task_keys text[], p_limit integer)

@@ -27,6 +27,13 @@ export interface OrchestratorOptions {
   heartbeatIntervalMs?: number;
   /** An orchestrator silent this long is dead and its executions run again (default 30 000 ms). */
   leaseMs?: number;
+  /**
+   * The LISTEN connection pings itself this often (default 15 000 ms; 0: never) and is replaced when
+   * a ping is not delivered within `listenerPingTimeoutMs` (default 5 000 ms): a half-open
+   * connection would otherwise leave every execution waiting for the sweep.
+   */
+  listenerPingIntervalMs?: number;
+  listenerPingTimeoutMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT, then let the process exit (default true; see signal-exit.ts). */
   handleSignals?: boolean;
   /** The time task windows are judged by (default the system clock); inject one to test windows. */
@@ -74,6 +81,8 @@ export class Orchestrator {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       leaseMs: this.leaseMs,
       clock: options.clock,
+      listenerPingIntervalMs: options.listenerPingIntervalMs,
+      listenerPingTimeoutMs: options.listenerPingTimeoutMs,
       requestStop: () => void this.stop(),
     });
     this.stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));

@@ -5,11 +5,21 @@ export async function registerOrchestrator(db: Db, id: string, hostname: string,
   await db`select pgconductor.register_orchestrator(${id}::uuid, ${hostname}, ${pid}, ${schemaVersion})`;
 }
 
-/** Keeps the lease; tells whether to stop (asked to, or our record is gone) and which running executions were cancelled. */
-export async function heartbeat(db: Db, id: string): Promise<{ stop: boolean; cancelledIds: string[] }> {
-  const [row] = await db<{ stop_requested: boolean; cancelled_ids: string[] | null }[]>`
-    select * from pgconductor.heartbeat(${id}::uuid)`;
-  return { stop: row.stop_requested, cancelledIds: row.cancelled_ids ?? [] };
+/**
+ * Keeps the lease; tells whether to stop (asked to, or our record is gone) and which running
+ * executions were cancelled. `held` names the executions this orchestrator holds (claimed, outcome
+ * not yet written): the rows it locks but does not name, claimed more than `graceMs` ago, are
+ * released (a claim whose reply was lost); `released` counts them. `held: null` releases nothing.
+ */
+export async function heartbeat(
+  db: Db,
+  id: string,
+  held: readonly string[] | null = null,
+  graceMs = 0,
+): Promise<{ stop: boolean; cancelledIds: string[]; released: number }> {
+  const [row] = await db<{ stop_requested: boolean; cancelled_ids: string[] | null; released_count: number }[]>`
+    select * from pgconductor.heartbeat(${id}::uuid, ${held as string[] | null}::uuid[], ${graceMs})`;
+  return { stop: row.stop_requested, cancelledIds: row.cancelled_ids ?? [], released: row.released_count };
 }
 
 export async function unregisterOrchestrator(db: Db, id: string) {

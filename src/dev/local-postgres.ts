@@ -77,7 +77,7 @@ export async function startLocalPostgres(options: { log?: (line: string) => void
       });
       rmSync(databaseDir, { recursive: true, force: true });
     };
-    return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, embedded: true, major, stop };
+    return { url: localServerUrl(port), embedded: true, major, stop };
   } catch (error) {
     rmSync(databaseDir, { recursive: true, force: true });
     throw error;
@@ -91,7 +91,12 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-type Owner = ReturnType<typeof postgresUser>;
+export type Owner = ReturnType<typeof postgresUser>;
+
+/** The URL of the `postgres` database of a server we started on `port`. */
+export function localServerUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
 
 function run(command: string, args: string[], owner: Owner, log: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -108,7 +113,7 @@ function run(command: string, args: string[], owner: Owner, log: (line: string) 
   });
 }
 
-async function initdb(binaries: Binaries, databaseDir: string, owner: Owner, log: (line: string) => void): Promise<void> {
+export async function initdb(binaries: Binaries, databaseDir: string, owner: Owner, log: (line: string) => void): Promise<void> {
   owner.chown(databaseDir);
   const passwordFile = join(databaseDir, "..", `${databaseDir.split("/").pop()}.pw`);
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
@@ -120,8 +125,8 @@ async function initdb(binaries: Binaries, databaseDir: string, owner: Owner, log
 }
 
 /** Starts postgres and resolves once it accepts connections; rejects with its output if it exits first. */
-function startServer(binaries: Binaries, databaseDir: string, port: number, owner: Owner, log: (line: string) => void): Promise<ChildProcess> {
-  const flags = Object.entries(SERVER_SETTINGS).flatMap(([name, value]) => ["-c", `${name}=${value}`]);
+export function startServer(binaries: Binaries, databaseDir: string, port: number, owner: Owner, log: (line: string) => void, settings: Record<string, string> = {}): Promise<ChildProcess> {
+  const flags = Object.entries({ ...SERVER_SETTINGS, ...settings }).flatMap(([name, value]) => ["-c", `${name}=${value}`]);
   const server = spawn(binaries.postgres, ["-D", databaseDir, "-p", String(port), ...flags], { ...owner.ids, env: { ...process.env, LC_ALL: "C" }, stdio: ["ignore", "pipe", "pipe"] });
   return new Promise((resolve, reject) => {
     let output = "";
@@ -138,7 +143,7 @@ function startServer(binaries: Binaries, databaseDir: string, port: number, owne
   });
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);

@@ -14,6 +14,11 @@ export const SCHEDULE_CHANNEL = "pgconductor_schedule";
 export const CONTROL_CHANNEL = "pgconductor_control";
 /** Empty payload: the set of table triggers changed; the replication consumer reloads them. */
 export const TABLE_TRIGGERS_CHANNEL = "pgconductor_table_triggers";
+/**
+ * `sequence`: a LISTEN connection's ping to itself (src/streams/listener.ts), sent through the pool.
+ * Each listener has a channel of its own, so nobody else receives its pings.
+ */
+export const pingChannel = (listenerId: string) => `pgconductor_ping_${listenerId}`;
 /** A JSON array of WireEvent: execution events, one NOTIFY per statement (sql/006_observability.sql). */
 export const EVENTS_CHANNEL = "pgconductor_events";
 

@@ -27,6 +27,16 @@ export const DEFAULT_FLUSH_INTERVAL_MS = 0;
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 export const DEFAULT_LEASE_MS = 30_000;
 
+/**
+ * The LISTEN connection pings itself (a NOTIFY through the pool) this often, and reconnects when the
+ * ping is not delivered within the timeout: a half-open connection is otherwise silent forever.
+ */
+export const DEFAULT_LISTENER_PING_INTERVAL_MS = 15_000;
+export const DEFAULT_LISTENER_PING_TIMEOUT_MS = 5_000;
+/** Delay before the LISTEN connection's reconnects: doubling from the first, capped. */
+export const LISTENER_RECONNECT_FIRST_MS = 100;
+export const LISTENER_RECONNECT_MAX_MS = 5_000;
+
 /** observe({ history: true }): executions created in the last hour, at most 1000. */
 export const DEFAULT_HISTORY_WINDOW_MS = 60 * 60 * 1000;
 export const DEFAULT_HISTORY_LIMIT = 1000;

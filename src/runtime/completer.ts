@@ -33,6 +33,8 @@ export class Completer {
   private readonly written$ = new Subject<void>();
   private readonly subscription = new Subscription();
   private pending = 0;
+  /** Executions whose outcome is queued or being written (still held by this orchestrator). */
+  private readonly unwrittenIds = new Set<string>();
 
   constructor(private readonly deps: CompleterDeps) {}
 
@@ -41,7 +43,10 @@ export class Completer {
     this.subscription.add(
       this.outcomes$
         .pipe(
-          batchWhileBusy((batch) => ops.writeOutcomes(batch).then(() => void this.afterWrite(batch)), {
+          batchWhileBusy((batch) => ops.writeOutcomes(batch).then(() => {
+            batch.forEach((outcome) => this.unwrittenIds.delete(outcome.id));
+            void this.afterWrite(batch);
+          }), {
             maxBatch: MAX_BATCH,
             maxWaitMs: this.deps.flushIntervalMs,
             onError: (error) => logger.error("writing results failed; retrying", { queue, error }),
@@ -63,12 +68,18 @@ export class Completer {
       return;
     }
     this.pending += 1;
+    this.unwrittenIds.add(outcome.id);
     this.outcomes$.next({ ...outcome, taskKey });
   }
 
   /** Outcomes queued and not yet written. */
   get unwritten(): number {
     return this.pending;
+  }
+
+  /** Ids of the outcomes queued and not yet written. */
+  heldIds(): string[] {
+    return [...this.unwrittenIds];
   }
 
   /** Emits after each batch is written. */

@@ -17,7 +17,7 @@ import { taggedLogger, type Logger } from "../model/logger";
 import type { Task } from "../model/task";
 import { settingsOf } from "../model/task-settings";
 import type { WorkerDefinition } from "../model/worker-config";
-import { channel$ } from "../streams/notifications";
+import { Listener } from "../streams/listener";
 import { CancelListener } from "./cancel-listener";
 import { HeartbeatService } from "./heartbeat-service";
 import { planServices } from "./plan-services";
@@ -38,6 +38,9 @@ export interface EngineOptions {
   heartbeatIntervalMs: number;
   leaseMs: number;
   clock?: () => Date;
+  /** The LISTEN connection's self-ping (defaults in model/defaults.ts). */
+  listenerPingIntervalMs?: number;
+  listenerPingTimeoutMs?: number;
   /** The engine wants to stop (asked to, or its lease is lost); the owner calls stop(). */
   requestStop(): void;
 }
@@ -51,6 +54,8 @@ export class Engine {
   readonly pauses = new PauseState();
   private started = false;
   private stopRequested = false;
+  /** The one LISTEN connection every channel of this engine shares. */
+  readonly listener: Listener;
 
   constructor(private readonly options: EngineOptions) {
     const { sql, logger, context } = options;
@@ -74,12 +79,21 @@ export class Engine {
             }),
         }),
     );
+    this.listener = new Listener({
+      sql,
+      logger,
+      tags: { orchestrator: options.id },
+      pingIntervalMs: options.listenerPingIntervalMs,
+      pingTimeoutMs: options.listenerPingTimeoutMs,
+    });
     const abort = (executionId: string) => this.abortExecution(executionId);
     this.cancelListener = new CancelListener(abort);
     this.services = [
       ...planServices(),
       new HeartbeatService({
         intervalMs: options.heartbeatIntervalMs,
+        held: () => this.workers.flatMap((worker) => worker.heldIds()),
+        graceMs: options.leaseMs,
         onCancelled: abort,
         onStopRequested: () => {
           if (this.stopRequested) return;
@@ -107,20 +121,18 @@ export class Engine {
     await configureFlow(sql, tasks.map((task) => ({ key: task.name, flow: flowSettingsOf(task) })));
     this.pauses.replace(await listPauses(sql));
 
-    const onListenError = (error: unknown) => logger.error("LISTEN failed", { orchestrator: id, error });
-    const work = channel$(sql, WORK_CHANNEL, onListenError);
+    const work = this.listener.channel(WORK_CHANNEL);
     const work$ = work.pipe(
       map((message) => (message.type === "notification" ? parseWorkNotification(message.payload) : null)),
       filter((notification): notification is WorkNotification => notification !== null),
     );
     const listening$: Observable<unknown> = work.pipe(filter((message) => message.type === "listening"));
-    this.subscription.add(work.subscribe({ error: onListenError }));
     const context: ServiceContext = {
       sql,
       logger,
       orchestratorId: id,
       tasks,
-      channel: (name: string) => channel$(sql, name, onListenError),
+      channel: (name: string) => this.listener.channel(name),
       requestStop: (reason: string) => {
         logger.warn(`stopping: ${reason}`, { orchestrator: id });
         this.options.requestStop();
@@ -158,6 +170,7 @@ export class Engine {
     for (const service of [...this.services].reverse().filter(keepsLease)) await stopService(service);
     this.cancelListener.stop();
     this.subscription.unsubscribe();
+    await this.listener.close();
     if (this.started) await unregisterOrchestrator(sql, id);
   }
 

@@ -2,10 +2,13 @@
  * Keeps the orchestrator's lease: every `intervalMs` it renews its record. The answer also carries
  * what the orchestrator must act on: running executions that were cancelled (abort their ctx.signal)
  * and whether to stop (asked to by a breaking migration, or the record is gone: the lease was lost).
+ * Each beat also names the executions the orchestrator holds, so the database can release rows it
+ * locked through a claim whose reply never arrived (older than `graceMs`, the lease): without that,
+ * they would stay `running` for as long as this orchestrator lives.
  */
 import { interval, Subscription, type Observable } from "rxjs";
 import { heartbeat } from "../db/orchestrators";
-import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "../model/defaults";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS } from "../model/defaults";
 import { coalesceRuns } from "./coalesce";
 import type { OrchestratorService, ServiceContext } from "./service";
 
@@ -16,6 +19,10 @@ export interface HeartbeatOptions {
   onCancelled(executionId: string): void;
   /** The record asks this orchestrator to stop (or is gone). */
   onStopRequested(): void;
+  /** Ids of the executions this orchestrator holds now (claimed, outcome not yet written); without it nothing is released. */
+  held?: () => readonly string[];
+  /** Rows locked by this orchestrator, not held, and claimed longer ago than this are released (default: the lease, 30 000 ms). */
+  graceMs?: number;
   /** Ticks instead of the interval (tests). */
   ticks$?: Observable<unknown>;
   /** The database call (tests pass a stand-in). */
@@ -32,8 +39,17 @@ export class HeartbeatService implements OrchestratorService {
   start(context: ServiceContext): void {
     const ticks$ = this.options.ticks$ ?? interval(this.options.intervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
     const beat = this.options.beat ?? heartbeat;
+    const graceMs = this.options.graceMs ?? DEFAULT_LEASE_MS;
     const once = async () => {
-      const { stop, cancelledIds } = await beat(context.sql, context.orchestratorId);
+      // Taken before the statement is sent: a claim answered after this is younger than the grace.
+      const held = this.options.held ? [...this.options.held()] : null;
+      const { stop, cancelledIds, released } = await beat(context.sql, context.orchestratorId, held, graceMs);
+      if (released > 0) {
+        context.logger.warn("released executions this orchestrator had claimed but never received (a claim's reply was lost)", {
+          orchestrator: context.orchestratorId,
+          count: released,
+        });
+      }
       cancelledIds.forEach((id) => this.options.onCancelled(id));
       if (stop) this.options.onStopRequested();
     };

@@ -4,7 +4,7 @@
  * the free slots; claimed executions run here with bounded concurrency; their outcomes go to the
  * completer (completer.ts), which writes them in batches.
  */
-import { filter, firstValueFrom, interval, merge, mergeMap, Subject, Subscription, type Observable, share } from "rxjs";
+import { filter, firstValueFrom, interval, map, merge, mergeMap, Subject, Subscription, type Observable, share } from "rxjs";
 import type { Sql } from "postgres";
 import type { Logger } from "../model/logger";
 import type { Task } from "../model/task";
@@ -105,7 +105,13 @@ export class Worker {
       const runner = new BatchRunner(task, { ...batch, concurrency: this.config.concurrency }, (signal) => makeBatchContext(task, signal), logger);
       this.batchRunners.set(task.name, runner);
     }
-    const mine$ = sources.work$.pipe(filter((n) => n.queue === this.queue));
+    // Due or future is decided once per notification: two separate clock reads could straddle a
+    // millisecond and call it neither, dropping the wake-up (the execution then waits for the sweep).
+    const mine$ = sources.work$.pipe(
+      filter((n) => n.queue === this.queue),
+      map((n) => ({ runAt: n.runAt, due: n.runAt <= Date.now() })),
+      share(),
+    );
     const sweep$ = interval(this.config.pollIntervalMs);
     const due$ = dueTimer(this.candidates$).pipe(share());
     // A notification names only the earliest run_at of its statement, so whenever the timer fires
@@ -120,9 +126,9 @@ export class Worker {
     this.completer.start();
     this.subscription.add(this.completer.written.subscribe(() => this.checkIdle()));
     // Anything that may have made work runnable now.
-    this.subscription.add(merge(mine$.pipe(filter((n) => n.runAt <= Date.now())), refresh$).subscribe(() => this.producer.signal()));
+    this.subscription.add(merge(mine$.pipe(filter((n) => n.due)), refresh$).subscribe(() => this.producer.signal()));
     // Future work arms the timer: from notifications, and from the table after a (re)connect or sweep.
-    this.subscription.add(mine$.pipe(filter((n) => n.runAt > Date.now())).subscribe((n) => this.candidates$.next(dueAfter(n.runAt))));
+    this.subscription.add(mine$.pipe(filter((n) => !n.due)).subscribe((n) => this.candidates$.next(dueAfter(n.runAt))));
     this.subscription.add(
       refresh$.subscribe(() => {
         this.ops
@@ -161,6 +167,14 @@ export class Worker {
   /** Emits whenever the worker has nothing running and nothing left to write. */
   get idle(): Observable<void> {
     return this.idle$.asObservable();
+  }
+
+  /**
+   * Ids of the executions this worker holds: running (from the claim's answer on; run() registers
+   * synchronously) or with an outcome not yet written. The heartbeat names them (issue 11, item 1).
+   */
+  heldIds(): string[] {
+    return [...this.controllers.keys(), ...this.completer.heldIds()];
   }
 
   /** Aborts ctx.signal of a running execution (cancel); returns whether it runs here. */

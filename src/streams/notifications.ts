@@ -1,4 +1,4 @@
-import { Observable, share } from "rxjs";
+import { Observable, retry, share, timer } from "rxjs";
 import type { Sql } from "postgres";
 
 export type ChannelMessage =
@@ -7,9 +7,12 @@ export type ChannelMessage =
   | { type: "notification"; payload: string };
 
 /**
- * One PostgreSQL channel as an observable. postgres.js keeps a dedicated LISTEN connection and
- * listens again after a reconnect, calling `onlisten` each time; we surface that as `listening`.
- * Unsubscribing runs UNLISTEN. Shared, so any number of workers cost one LISTEN.
+ * One PostgreSQL channel as an observable over postgres.js `listen` (for one-off uses; the
+ * orchestrator uses a Listener, listener.ts, which also survives half-open connections).
+ * postgres.js keeps a dedicated LISTEN connection and listens again after a reconnect, calling
+ * `onlisten` each time; we surface that as `listening`. A LISTEN that fails is reported to
+ * `onError` and tried again a second later: the stream never errors, so no subscriber can turn a
+ * connection failure into an uncaught exception. Unsubscribing runs UNLISTEN. Shared.
  */
 export function channel$(sql: Sql, name: string, onError: (error: unknown) => void = () => {}): Observable<ChannelMessage> {
   return new Observable<ChannelMessage>((subscriber) => {
@@ -25,13 +28,13 @@ export function channel$(sql: Sql, name: string, onError: (error: unknown) => vo
         if (closed) return meta.unlisten().catch(onError);
         unlisten = meta.unlisten;
       })
-      .catch((error) => {
-        onError(error);
-        subscriber.error(error);
-      });
+      .catch((error) => subscriber.error(error));
     return () => {
       closed = true;
       unlisten?.().catch(onError);
     };
-  }).pipe(share());
+  }).pipe(
+    retry({ delay: (error) => (onError(error), timer(1_000)) }),
+    share(),
+  );
 }
