@@ -56,8 +56,12 @@ export function whenStatement(triggers: readonly WhenTrigger[]): { text: string;
       `when ${slot.size - 1} then (select ${condition(trigger.when)} from ${rowScope(trigger, "c.new_row", "c.old_row")})`,
     );
   }
+  // One aggregated row: a condition that fails on some row fails the statement before any row is
+  // sent. postgres.js resets its row counter only when a statement completes, so an error after
+  // some rows would leave holes at the start of the next result on that connection (a claim).
   const text =
-    `select c.n from unnest($1::int[], $2::int[], $3::text[]::jsonb[], $4::text[]::jsonb[]) as c(n, trg, new_row, old_row)\n` +
+    `select coalesce(array_agg(c.n), '{}'::int[]) as passed\n` +
+    `from unnest($1::int[], $2::int[], $3::text[]::jsonb[], $4::text[]::jsonb[]) as c(n, trg, new_row, old_row)\n` +
     `where case c.trg ${branches.join("\n")} else false end`;
   return { text, slot };
 }
@@ -69,12 +73,12 @@ export async function passingWhen(sql: Sql, statement: ReturnType<typeof whenSta
   inputs.forEach((input, n) => (input.trigger.when ? conditional.push(n) : passed.add(n)));
   if (conditional.length === 0) return passed;
   const json = (row: unknown) => (row === null || row === undefined ? null : JSON.stringify(row));
-  const rows = await sql.unsafe<{ n: number }[]>(statement.text, [
+  const [row] = await sql.unsafe<{ passed: number[] }[]>(statement.text, [
     conditional,
     conditional.map((n) => statement.slot.get(inputs[n].trigger) ?? -1),
     conditional.map((n) => json(inputs[n].newRow)),
     conditional.map((n) => json(inputs[n].oldRow)),
   ] as never[]);
-  for (const row of rows) passed.add(row.n);
+  for (const n of row.passed) passed.add(n);
   return passed;
 }
