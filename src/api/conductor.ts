@@ -1,78 +1,36 @@
-/** The Conductor: task definitions, the database connection, invoke, cancel, workers. */
-import postgres, { type Sql } from "postgres";
-import type { DatabaseSchema, DatabaseSchemaLike } from "../model/database-schema";
-import type { CheckTableTriggers } from "../model/table-types";
-import { EventSchemas, TaskSchemas, type EventTypeMap, type TaskTypeMap } from "../model/definitions";
-import { ConfigurationError, UnknownTaskError } from "../model/errors";
-import { createConsoleLogger, type Logger } from "../model/logger";
-import type { Task, TaskHandler, TaskOptions, TaskReference, Trigger } from "../model/task";
-import { assertStorableJson, assertStorableText, validateWith } from "../model/validate";
-import { checkCancelArguments, checkInvokeOptions, checkTaskReference } from "../model/invoke-checks";
-import { cancelExecution } from "../db/outcomes";
-import { findUnfinishedByDedupeKey, invokeExecutions, type NewExecution } from "../db/invoke";
+/** The Conductor, the public face: each call checks its input and delegates to the module it imports. */
+import type { Sql } from "postgres";
 import type { Observable } from "rxjs";
-import { Observability, type ExecutionInfo } from "./observability";
+import type { DatabaseSchemaLike } from "../model/database-schema";
+import type { CheckTableTriggers } from "../model/table-types";
+import type { EventSchemas, EventTypeMap, TaskSchemas, TaskTypeMap } from "../model/definitions";
+import { ConfigurationError } from "../model/errors";
+import { createConsoleLogger, type Logger } from "../model/logger";
+import type { Task, TaskEvent, TaskHandler, TaskOptions, TaskReference, Trigger } from "../model/task";
 import type { ExecutionEvent, ObserveFilter, PauseEvent } from "../model/execution-event";
-import type { ResultOptions } from "./results";
-import { migrate } from "../db/migrator";
-import { resolveWorkerConfig, type WorkerConfig, type WorkerDefinition } from "../model/worker-config";
-import { validateTriggers } from "../model/triggers";
-import { isBatchInvoke, writeOncePerDedupeKey } from "./invoke-batch";
-import { resolveTaskSettings } from "../model/task-settings";
-import { invokeWithGates, resolveGate } from "./invoke-gates";
-import { withTraceContext } from "./invoke-trace";
-import { resolveConcurrencyKey, writeKeyedApart } from "./invoke-flow";
-import { resolveFlowSettings } from "../model/flow-settings";
-import { invokeKeyed, listPauses, setPaused } from "../db/flow-control";
-import { pauseTarget, type PauseSelector, type PausedEntry } from "./pause-target";
-import type { BatchTaskContext } from "../runtime/batch-runner";
-import type { TaskEvent } from "../model/task";
-import { assertKnownEventTriggers, validateEvent } from "../model/event-validation";
+import type { WorkerDefinition } from "../model/worker-config";
+import { validateEvent } from "../model/event-validation";
 import { eventSubscriptionsOf } from "../model/trigger-specs";
+import { DEFAULT_QUEUE } from "../model/defaults";
+import { cancelExecution } from "../db/outcomes";
+import { checkCancelArguments } from "../model/invoke-checks";
+import { findUnfinishedByDedupeKey, type NewExecution } from "../db/invoke";
+import { migrate } from "../db/migrator";
+import { listPauses, setPaused } from "../db/flow-control";
 import { emitEvent } from "../db/events";
-import { removeSchedule, upsertSchedule } from "../db/schedules";
 import { joinable, type TransactionOptions } from "../db/transaction";
-import { cronProblem, nextFireTime } from "../model/cron-times";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_PRIORITY, DEFAULT_QUEUE, DEFAULT_TIME_ZONE } from "../model/defaults";
+import type { BatchTaskContext } from "../runtime/batch-runner";
+import { Observability, type ExecutionInfo } from "./observability";
+import type { ResultOptions } from "./results";
+import { isBatchInvoke } from "./invoke-batch";
+import { withTraceContext } from "./invoke-trace";
+import { pauseTarget, type PauseSelector, type PausedEntry } from "./pause-target";
+import { connectionOf, type ConductorOptions, type CreateWorkerOptions, type InvokeItem, type InvokeOptions } from "./conductor-options";
+import { assertKnownTask, defineTaskHandler, defineWorker } from "./task-definition";
+import { prepareInvocation, writeInvocations } from "./prepare-invoke";
+import { deleteSchedule, scheduleProblem, writeSchedule } from "./dynamic-schedules";
 
-export interface ConductorOptions<Tasks extends TaskTypeMap, Events extends EventTypeMap, Context extends object, Database = unknown> {
-  sql?: Sql;
-  connectionString?: string;
-  tasks: TaskSchemas<Tasks>;
-  context?: Context;
-  logger?: Logger;
-  events?: EventSchemas<Events>;
-  database?: DatabaseSchema<Database>;
-}
-
-export interface InvokeOptions {
-  /** Per task and queue: while an execution with this key is unfinished, invoking again returns its id. */
-  dedupe_key?: string;
-  /** Higher runs first (default 0). */
-  priority?: number;
-  /** Not before this time (a Date or epoch milliseconds). */
-  run_at?: Date | number;
-  /** At most one execution per `seconds` for the task and dedupe_key; calls inside the window get its id. */
-  throttle?: { seconds: number };
-  /**
-   * Calls for the task and dedupe_key collapse into one execution, run `seconds` after the last call
-   * with its payload; with `maxSeconds`, never later than that after the first call of the series.
-   */
-  debounce?: { seconds: number; maxSeconds?: number };
-  /** The key per-key limits count this execution under (the task needs keyConcurrency or rateLimit.perKey). */
-  concurrency_key?: string;
-}
-
-export interface InvokeItem<Payload> extends InvokeOptions {
-  payload: Payload;
-}
-
-export interface CreateWorkerOptions {
-  queue: string;
-  tasks: readonly Task[];
-  config?: WorkerConfig;
-}
-
+export type { ConductorOptions, CreateWorkerOptions, InvokeItem, InvokeOptions };
 export type { WorkerDefinition };
 
 export class Conductor<
@@ -95,19 +53,9 @@ export class Conductor<
   private readonly observability: Observability;
 
   private constructor(options: ConductorOptions<Tasks, Events, Context, Database>) {
-    if (options.sql && options.connectionString) {
-      throw new ConfigurationError("Conductor.create: pass either `sql` or `connectionString`, not both");
-    }
-    if (!options.sql && !options.connectionString) {
-      throw new ConfigurationError("Conductor.create: a database is required: pass `sql` (a postgres.js instance) or `connectionString`");
-    }
-    if (!(options.tasks instanceof TaskSchemas)) {
-      throw new ConfigurationError("Conductor.create: `tasks` must be TaskSchemas.fromSchema([...]) or TaskSchemas.fromTypes<[...]>()");
-    }
-    this.ownsSql = !options.sql;
-    // postgres.js shares one reconnect backoff (up to 20 s) between the pool and the LISTEN connection;
-    // capped at 2 s so a restarted server is listened to again quickly.
-    this.sql = options.sql ?? postgres(options.connectionString!, { onnotice: () => {}, backoff: (attempts: number) => Math.min(0.05 * 2 ** attempts, 2) });
+    const { sql, owned } = connectionOf(options);
+    this.sql = sql;
+    this.ownsSql = owned;
     this.logger = options.logger ?? createConsoleLogger();
     this.context = (options.context ?? {}) as Context;
     this.taskSchemas = options.tasks;
@@ -146,27 +94,9 @@ export class Conductor<
     handler: TaskHandler<Tasks, Context, Triggers, Name, Events, Database>,
   ): Task<Name>;
   createTask(taskRef: TaskOptions, triggers: Trigger | readonly Trigger[], handler: (...args: any[]) => unknown): Task {
-    const name = taskRef?.name;
-    this.assertKnownTask(name);
-    if (typeof handler !== "function") throw new ConfigurationError(`createTask "${name}": the handler must be a function`);
-    const maxAttempts = taskRef.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
-      throw new ConfigurationError(`createTask "${name}": maxAttempts must be a positive integer (got ${taskRef.maxAttempts})`);
-    }
-    const triggerList = (Array.isArray(triggers) ? triggers : [triggers]) as Trigger[];
-    validateTriggers(name, triggerList);
-    assertKnownEventTriggers(name, triggerList, this.eventSchemas);
-    resolveTaskSettings(taskRef);
-    resolveFlowSettings(taskRef);
-    const task: Task = {
-      name,
-      queue: taskRef.queue ?? DEFAULT_QUEUE,
-      maxAttempts,
-      options: taskRef,
-      triggers: triggerList,
-      handler: handler as Task["handler"],
-    };
-    this.tasks.set(name, task);
+    this.assertKnownTask(taskRef?.name);
+    const task = defineTaskHandler(taskRef, triggers, handler, this.eventSchemas);
+    this.tasks.set(task.name, task);
     return task;
   }
 
@@ -178,39 +108,15 @@ export class Conductor<
     const items: InvokeItem<unknown>[] = batch ? payloadOrItems : [{ ...options, payload: payloadOrItems }];
     const prepared: NewExecution[] = [];
     for (const item of items) prepared.push(await this.prepareInvoke(ref, item.payload, item));
-    const rows = withTraceContext(prepared);
     await this.ensureInstalled();
-    const invokePlain = (db: Sql, plain: NewExecution[]) =>
-      writeKeyedApart(plain, (unkeyed) => writeOncePerDedupeKey(unkeyed, (unique) => invokeExecutions(db, unique)),
-        (keyed) => writeOncePerDedupeKey(keyed, (unique) => invokeKeyed(db, unique)));
-    const db = joinable(options.sql ?? this.sql);
-    const resolved = rows.some((row) => row.gate || row.concurrencyKey != null)
-      ? await invokeWithGates(db, rows, invokePlain)
-      : await invokePlain(db, rows);
+    const resolved = await writeInvocations(joinable(options.sql ?? this.sql), withTraceContext(prepared));
     return batch ? resolved : resolved[0];
   }
 
   /** Validates an invocation and turns it into a row; writes nothing. */
   async prepareInvoke(ref: TaskReference, payload: unknown, options: InvokeOptions = {}): Promise<NewExecution> {
-    const name = ref?.name;
-    this.assertKnownTask(name);
-    const definition = this.taskSchemas.definitions?.get(name);
-    checkTaskReference(`Task "${name}"`, ref);
-    const value = await validateWith(definition?.payload, payload, `Task "${name}"`);
-    assertStorableJson(`Task "${name}"`, value);
-    const { runAt } = checkInvokeOptions(`Task "${name}"`, options);
-    const gate = resolveGate(name, options);
-    const concurrencyKey = resolveConcurrencyKey(name, options.concurrency_key, this.tasks.get(name));
-    return {
-      taskKey: name,
-      queue: ref.queue ?? this.tasks.get(name)?.queue ?? DEFAULT_QUEUE,
-      payload: value,
-      dedupeKey: options.dedupe_key ?? null,
-      priority: options.priority ?? DEFAULT_PRIORITY,
-      runAt,
-      gate,
-      concurrencyKey,
-    };
+    this.assertKnownTask(ref?.name);
+    return prepareInvocation(this.taskSchemas, this.tasks, ref, payload, options);
   }
 
   /**
@@ -234,33 +140,20 @@ export class Conductor<
     payload?: Tasks[K]["payload"],
     options: TransactionOptions = {},
   ): Promise<Date> {
-    const name = ref?.name;
-    this.assertKnownTask(name);
-    const label = `schedule "${scheduleName}" of task "${name}"`;
-    assertStorableText(`schedule of task "${name}"`, "the schedule name", scheduleName, { nonEmpty: true });
-    const tz = schedule?.tz ?? DEFAULT_TIME_ZONE;
-    const problem = cronProblem(schedule?.cron, tz);
-    if (problem) throw new ConfigurationError(`${label}: ${problem}`);
+    this.assertKnownTask(ref?.name);
+    const request = { taskKey: ref.name, queue: this.queueOf(ref), scheduleName, schedule };
+    const problem = scheduleProblem(request);
+    if (problem) throw new ConfigurationError(problem);
     const row = payload === undefined ? null : await this.prepareInvoke(ref, payload);
     await this.ensureInstalled();
-    return withConfigurationErrors(() =>
-      upsertSchedule(options.sql ?? this.sql, {
-        taskKey: name,
-        queue: ref.queue ?? this.tasks.get(name)?.queue ?? DEFAULT_QUEUE,
-        name: scheduleName,
-        cron: schedule.cron,
-        tz,
-        payload: row ? row.payload : null,
-        first: nextFireTime(schedule.cron, tz, new Date()),
-      }),
-    );
+    return writeSchedule(options.sql ?? this.sql, request, row ? row.payload : null);
   }
 
   /** Removes a dynamic schedule and cancels its run that has not started; false when there was none. */
   async unschedule<K extends keyof Tasks & string>(ref: TaskReference<K>, scheduleName: string, options: TransactionOptions = {}): Promise<boolean> {
     this.assertKnownTask(ref?.name);
     await this.ensureInstalled();
-    return withConfigurationErrors(() => removeSchedule(options.sql ?? this.sql, ref.name, scheduleName));
+    return deleteSchedule(options.sql ?? this.sql, ref.name, scheduleName);
   }
 
   /**
@@ -278,16 +171,14 @@ export class Conductor<
     if (typeof second !== "string" || second.length === 0) {
       throw new ConfigurationError(`cancel("${target.name}"): a dedupe key (non-empty string) is required after the task reference`);
     }
-    const queue = target.queue ?? this.tasks.get(target.name)?.queue ?? DEFAULT_QUEUE;
-    const id = await findUnfinishedByDedupeKey(this.sql, target.name, queue, second);
+    const id = await findUnfinishedByDedupeKey(this.sql, target.name, this.queueOf(target), second);
     return id === null ? false : cancelExecution(this.sql, id, reason);
   }
 
   /**
    * Execution events (created, started, completed, failed, retrying, released, cancelled) pushed on
-   * commit. Observing opens one LISTEN connection per Conductor; the last unsubscribe closes it.
+   * commit; with `pauses: true` pause and resume events too. One LISTEN connection per Conductor.
    */
-  /** With `pauses: true`, pause and resume events of queues and tasks come too. */
   observe(filter: ObserveFilter & { pauses: true }): Observable<ExecutionEvent | PauseEvent>;
   observe(filter?: ObserveFilter): Observable<ExecutionEvent>;
   observe(filter?: ObserveFilter): Observable<ExecutionEvent | PauseEvent> {
@@ -341,13 +232,7 @@ export class Conductor<
   }
 
   createWorker(options: CreateWorkerOptions): WorkerDefinition {
-    if (!options?.queue) throw new ConfigurationError("createWorker: `queue` is required");
-    for (const task of options.tasks ?? []) {
-      if (task.queue !== options.queue) {
-        throw new ConfigurationError(`createWorker: task "${task.name}" belongs to queue "${task.queue}", not "${options.queue}"`);
-      }
-    }
-    return { queue: options.queue, tasks: options.tasks ?? [], config: resolveWorkerConfig(options.config) };
+    return defineWorker(options);
   }
 
   /** Ends the connection pool the Conductor opened itself (a `sql` you passed in is left open). */
@@ -356,19 +241,11 @@ export class Conductor<
     if (this.ownsSql) await this.sql.end({ timeout: 5 });
   }
 
-  private assertKnownTask(name: string): void {
-    if (typeof name !== "string" || name.length === 0) throw new ConfigurationError("A task reference needs a `name`");
-    const definitions = this.taskSchemas.definitions;
-    if (definitions && !definitions.has(name)) throw new UnknownTaskError(name, [...definitions.keys()]);
+  private queueOf(ref: TaskReference): string {
+    return ref.queue ?? this.tasks.get(ref.name)?.queue ?? DEFAULT_QUEUE;
   }
-}
 
-/** The schedule functions reject a misuse (e.g. unscheduling a static trigger) with SQLSTATE 22023. */
-async function withConfigurationErrors<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if ((error as { code?: string })?.code === "22023") throw new ConfigurationError((error as Error).message);
-    throw error;
+  private assertKnownTask(name: string): void {
+    assertKnownTask(this.taskSchemas, name);
   }
 }

@@ -19,6 +19,7 @@ import type { MaintenanceReport } from "../db/maintenance";
 import { Engine } from "../runtime/engine";
 import { preparedStatementsOff } from "../runtime/pooler";
 import { runMaintenance } from "../runtime/maintenance";
+import { exitAfterStop } from "./signal-exit";
 
 export interface OrchestratorOptions {
   conductor: Conductor<any, any, any>;
@@ -56,7 +57,7 @@ export interface OrchestratorOptions {
    */
   listenerPingIntervalMs?: number;
   listenerPingTimeoutMs?: number;
-  /** Stop gracefully on SIGTERM and SIGINT (default true). */
+  /** Stop gracefully on SIGTERM and SIGINT, then let the process exit (default true; see signal-exit.ts). */
   handleSignals?: boolean;
   /** The time task windows are judged by (default the database's clock); inject one to test windows. */
   clock?: () => Date;
@@ -86,7 +87,7 @@ export class Orchestrator {
   private isStoppedFlag = false;
   private readonly onSignal = (signal: NodeJS.Signals) => {
     this.conductor.logger.info(`received ${signal}, stopping gracefully`, { orchestrator: this.id });
-    void this.stop();
+    exitAfterStop(signal, this.stop());
   };
 
   private constructor(options: OrchestratorOptions) {

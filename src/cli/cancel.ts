@@ -13,6 +13,7 @@ export const cancelCommand: Command = {
     "Several ids, or the pending and running executions matching the filter (at most --limit, default 1000;",
     "a filter must name more than a status):",
     FILTER_HELP,
+    "  --reason TEXT  recorded as the cancel reason",
   ].join("\n"),
   options: { ...FILTER_OPTIONS, reason: { type: "string" } },
   positionals: [0, 10_000],

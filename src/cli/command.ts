@@ -1,6 +1,7 @@
 /** What every `pgconductor` subcommand looks like, and the little they share. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import postgres, { type Sql } from "postgres";
+import type { Sql } from "postgres";
+import { openPool } from "../db/connect";
 
 export interface CliIo {
   out(text: string): void;
@@ -38,8 +39,18 @@ export class UsageError extends Error {}
 
 export const COMMON_OPTIONS: Options = {
   "db-url": { type: "string" },
+  "connect-timeout": { type: "string" },
   help: { type: "boolean", short: "h" },
 };
+
+/** Seconds to wait for the server to answer a new connection before giving up with an error. */
+export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
+
+const COMMON_HELP = [
+  "  --db-url URL   PostgreSQL connection string (default: $DATABASE_URL)",
+  `  --connect-timeout S  give up connecting after S seconds (default ${DEFAULT_CONNECT_TIMEOUT_SECONDS})`,
+  "  -h, --help     show this help",
+];
 
 export function parseCommandArgs(command: Command, argv: string[]): ParsedArgs {
   let parsed: ParsedArgs;
@@ -59,10 +70,27 @@ export function usageLine(command: Command): string {
   return `usage: pgconductor ${command.name}${command.usage ? ` ${command.usage}` : ""} [--db-url URL]`;
 }
 
+const GENERIC_FLAG_HELP: Record<string, string> = { json: "print JSON instead of text" };
+
+/**
+ * Usage, summary, the command's own help, then every flag: those its help text does not describe
+ * get a line of their own (with the placeholder its usage line gives), so none goes unlisted.
+ */
 export function helpText(command: Command): string {
   const lines = [usageLine(command), "", command.summary];
   if (command.help) lines.push("", command.help);
-  lines.push("", "  --db-url URL   PostgreSQL connection string (default: $DATABASE_URL)", "  -h, --help     show this help");
+  const described = (flag: string) => new RegExp(`^\\s+(-\\w, )?--${flag}\\b`, "m").test(command.help ?? "");
+  const undescribed = Object.entries(command.options).filter(([flag]) => !described(flag));
+  if (undescribed.length > 0) {
+    lines.push("");
+    for (const [flag, option] of undescribed) {
+      const placeholder = option.type === "string" ? ` ${new RegExp(`--${flag} ([A-Z][A-Z:_-]*)`).exec(command.usage)?.[1] ?? "VALUE"}` : "";
+      const line = `  --${flag}${placeholder}`;
+      const about = [GENERIC_FLAG_HELP[flag], option.multiple ? "(repeatable)" : undefined].filter(Boolean).join(" ");
+      lines.push(about ? `${line.padEnd(16)} ${about}` : line);
+    }
+  }
+  lines.push("", ...COMMON_HELP);
   return lines.join("\n");
 }
 
@@ -72,13 +100,45 @@ export function databaseUrl(args: ParsedArgs, io: CliIo): string {
   return url;
 }
 
-export function connect(url: string): Sql {
-  return postgres(url, { max: 2, onnotice: () => {}, connection: { application_name: "pgconductor-cli" } });
+/** --connect-timeout in seconds (a positive number), or the default. */
+export function connectTimeoutSeconds(args?: ParsedArgs): number {
+  const given = args?.values["connect-timeout"] as string | undefined;
+  if (given === undefined) return DEFAULT_CONNECT_TIMEOUT_SECONDS;
+  const seconds = Number(given);
+  if (!/^\d+(\.\d+)?$/.test(given) || !(seconds > 0)) throw new UsageError(`--connect-timeout must be a positive number of seconds, got "${given}"`);
+  return seconds;
+}
+
+/** A small pool for one command; a bad connection string is an error naming it (password elided). */
+export function connect(url: string, args?: ParsedArgs): Sql {
+  return openPool(url, { max: 2, connect_timeout: connectTimeoutSeconds(args), connection: { application_name: "pgconductor-cli" } });
+}
+
+/**
+ * connect, then one round trip within the connect timeout. postgres.js bounds the wait only once a
+ * socket is open: towards a host that never answers (packets dropped) it retries forever.
+ */
+export async function connectChecked(url: string, args?: ParsedArgs): Promise<Sql> {
+  const sql = connect(url, args);
+  const seconds = connectTimeoutSeconds(args);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no connection within ${seconds} s`), { code: "CONNECT_TIMEOUT" })), seconds * 1000 + 500);
+  });
+  try {
+    await Promise.race([sql`select 1`, deadline]);
+    return sql;
+  } catch (error) {
+    void sql.end({ timeout: 0 }).catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Runs `fn` with a connection that is closed afterwards. */
 export async function withDatabase<T>(args: ParsedArgs, io: CliIo, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const sql = connect(databaseUrl(args, io));
+  const sql = await connectChecked(databaseUrl(args, io), args);
   try {
     return await fn(sql);
   } finally {

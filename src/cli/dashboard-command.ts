@@ -2,7 +2,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createDashboard, type DashboardAuth } from "./dashboard/handler";
 import { isLoopbackHost } from "./dashboard/security";
-import { assertInstalled, connect, databaseUrl, NOT_INSTALLED, UsageError, type Command, type ParsedArgs, type CliIo } from "./command";
+import { assertInstalled, connectChecked, databaseUrl, NOT_INSTALLED, UsageError, type Command, type ParsedArgs, type CliIo } from "./command";
 
 export const dashboardCommand: Command = {
   name: "dashboard",
@@ -27,7 +27,7 @@ export const dashboardCommand: Command = {
   positionals: [0, 0],
   async run(args, io) {
     const { port, host, auth } = serverOptions(args, io);
-    const sql = connect(databaseUrl(args, io));
+    const sql = await connectChecked(databaseUrl(args, io), args);
     try {
       if (!(await assertInstalled(sql))) return io.err(NOT_INSTALLED), 1;
       const dashboard = createDashboard({ sql, actions: Boolean(args.values.actions), auth: auth ?? undefined });

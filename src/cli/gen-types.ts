@@ -6,7 +6,7 @@ export const genTypesCommand: Command = {
   name: "gen types",
   summary: "Print a TypeScript `Database` type (Supabase's shape) for the tables, views, functions and enums of some schemas.",
   usage: "typescript [--schemas public[,other]]",
-  help: "Tables give Row, Insert (columns with a default or null are optional) and Update (all optional).\nRedirect to a file: pgconductor gen types typescript --schemas public > src/database.types.ts",
+  help: "  --schemas LIST  comma-separated schemas to describe (default: public)\n\nTables give Row, Insert (columns with a default or null are optional) and Update (all optional).\nRedirect to a file: pgconductor gen types typescript --schemas public > src/database.types.ts",
   options: { schemas: { type: "string" } },
   positionals: [1, 1],
   async run(args, io) {

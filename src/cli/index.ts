@@ -4,7 +4,9 @@
  * outcomes to exit codes: 0 done, 1 failed, 2 bad arguments (with the usage line).
  */
 import { cancelCommand } from "./cancel";
-import { helpText, parseCommandArgs, usageLine, UsageError, type CliIo, type Command } from "./command";
+import { databaseUrl, helpText, parseCommandArgs, usageLine, UsageError, type CliIo, type Command, type ParsedArgs } from "./command";
+import { connectionProblem, redactUrl } from "../model/connection-url";
+import { packageVersion } from "./version";
 import { dashboardCommand } from "./dashboard-command";
 import { genTypesCommand } from "./gen-types";
 import { listCommand } from "./list";
@@ -30,7 +32,8 @@ export function topHelp(): string {
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
-    "Every command takes --db-url URL (default: $DATABASE_URL) and --help.",
+    "Every command takes --db-url URL (default: $DATABASE_URL), --connect-timeout S (default 10) and --help.",
+    "pgconductor --version prints the version.",
   ].join("\n");
 }
 
@@ -48,14 +51,25 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     (argv.length === 0 ? io.err : io.out)(topHelp());
     return argv.length === 0 ? 2 : 0;
   }
+  if (argv[0] === "--version" || argv[0] === "-V" || argv[0] === "version") {
+    io.out(packageVersion());
+    return 0;
+  }
   const found = findCommand(argv);
   if (!found) {
-    io.err(`pgconductor: unknown command "${argv.slice(0, argv[0] === "gen" ? 2 : 1).join(" ")}"\n${TOP_USAGE}\n(run \`pgconductor --help\` for the commands)`);
+    // `pgconductor gen` / `gen --help`: the first word of a longer command shows what follows it.
+    const group = COMMANDS.filter((c) => c.name.includes(" ") && c.name.split(" ")[0] === argv[0]);
+    if (group.length > 0 && (argv.length === 1 || argv[1] === "--help" || argv[1] === "-h")) {
+      (argv.length === 1 ? io.err : io.out)(group.map(helpText).join("\n\n"));
+      return argv.length === 1 ? 2 : 0;
+    }
+    io.err(`pgconductor: unknown command "${argv.slice(0, group.length > 0 ? 2 : 1).join(" ")}"\n${TOP_USAGE}\n(run \`pgconductor --help\` for the commands)`);
     return 2;
   }
   const { command, rest } = found;
+  let args: ParsedArgs | null = null;
   try {
-    const args = parseCommandArgs(command, rest);
+    args = parseCommandArgs(command, rest);
     if (args.values.help) {
       io.out(helpText(command));
       return 0;
@@ -66,16 +80,32 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.err(`pgconductor ${command.name}: ${error.message}\n${usageLine(command)}`);
       return 2;
     }
-    io.err(`pgconductor ${command.name}: ${(error as Error)?.message ?? String(error)}`);
+    const problem = connectionProblem(error);
+    const url = problem && args ? urlOf(args, io) : null;
+    io.err(`pgconductor ${command.name}: ${url ? `cannot connect to ${redactUrl(url)}: ${problem}` : ((error as Error)?.message ?? String(error))}`);
     return 1;
+  }
+}
+
+function urlOf(args: ParsedArgs, io: CliIo): string | null {
+  try {
+    return databaseUrl(args, io);
+  } catch {
+    return null;
   }
 }
 
 /** Entry point of bin/pgconductor.js. */
 export function run(argv: string[] = process.argv.slice(2)): void {
+  // Long-running commands (watch, dashboard) stop on the first signal; a command that does not
+  // finish within a few seconds of it is ended, so `timeout` or a supervisor can always stop us.
   const interrupted = new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
+    const onSignal = (signal: NodeJS.Signals) => {
+      resolve();
+      setTimeout(() => process.exit(signal === "SIGINT" ? 130 : 143), 5_000).unref();
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
   });
   const io: CliIo = {
     out: (text) => process.stdout.write(`${text}\n`),

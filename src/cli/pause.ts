@@ -17,6 +17,7 @@ function pauseCommand(paused: boolean): Command {
       ? "Pause a queue or a task everywhere (persisted): nothing of it starts; running executions finish."
       : "Resume a paused queue or task; workers start its waiting work at once.",
     usage: "--queue NAME | --task NAME",
+    help: [`  --queue NAME   ${verb} this queue (every task in it)`, `  --task NAME    ${verb} this task (in every queue)`].join("\n"),
     options: { queue: { type: "string" }, task: { type: "string" } },
     positionals: [0, 0],
     async run(args, io) {

@@ -1,17 +1,21 @@
 import { silentLogger } from "../model/logger";
 import { Observability } from "../api/observability";
 import type { ExecutionEvent, ExecutionEventKind, PauseEvent } from "../model/execution-event";
-import { assertInstalled, connect, databaseUrl, NOT_INSTALLED, type Command } from "./command";
+import { assertInstalled, connectChecked, databaseUrl, NOT_INSTALLED, type Command } from "./command";
 
 export const watchCommand: Command = {
   name: "watch",
   summary: "A live tail of execution events (created, started, completed, failed, retrying, released, cancelled) and of pauses and resumes, until Ctrl-C.",
   usage: "[--task NAME]... [--queue NAME]... [--history]",
-  help: "--history first replays executions created in the last hour from the tables.",
+  help: [
+    "  --task NAME    only executions of this task (repeatable)",
+    "  --queue NAME   only executions in this queue (repeatable)",
+    "  --history      first replay executions created in the last hour, from the tables",
+  ].join("\n"),
   options: { task: { type: "string", multiple: true }, queue: { type: "string", multiple: true }, history: { type: "boolean" } },
   positionals: [0, 0],
   async run(args, io) {
-    const sql = connect(databaseUrl(args, io));
+    const sql = await connectChecked(databaseUrl(args, io), args);
     try {
       if (!(await assertInstalled(sql))) return io.err(NOT_INSTALLED), 1;
       const observability = new Observability({ sql, logger: silentLogger, ensureInstalled: async () => {} });

@@ -2,7 +2,7 @@
  * Claiming work for a worker, and what a worker asks about its queue: the next run_at, whether
  * anything is outstanding (drain), and waking the queue's other workers when a limited slot frees.
  */
-import { presentRows, type Db } from "./db";
+import type { Db } from "./db";
 
 export interface ClaimedExecution {
   id: string;
@@ -21,8 +21,15 @@ export interface ClaimedExecution {
   trace_context: string | null;
 }
 
+/**
+ * postgres.js resets its row counter only when a statement completes: after a statement on the same
+ * connection failed part-way through its rows (any statement, the app's too), the next result starts
+ * with holes (porsager/postgres#1119, #1181; unfixed in 3.4.9). The claimed rows are all there, after them.
+ */
+const present = (rows: readonly (ClaimedExecution | undefined)[]): ClaimedExecution[] => rows.filter((row): row is ClaimedExecution => row !== undefined);
+
 export async function claimExecutions(db: Db, orchestratorId: string, queue: string, taskKeys: readonly string[], limit: number) {
-  return presentRows(await db<ClaimedExecution[]>`
+  return present(await db<ClaimedExecution[]>`
     select * from pgconductor.claim(${orchestratorId}::uuid, ${queue}, ${taskKeys as string[]}::text[], ${limit})`);
 }
 
@@ -35,9 +42,9 @@ export async function claimWithLimits(
   limited: readonly { key: string; limit: number }[],
   limit: number,
 ) {
-  return db<ClaimedExecution[]>`
+  return present(await db<ClaimedExecution[]>`
     select * from pgconductor.claim_with_limits(${orchestratorId}::uuid, ${queue},
-      ${unlimitedKeys as string[]}::text[], ${limited.map((l) => l.key)}::text[], ${limited.map((l) => l.limit)}::int[], ${limit})`;
+      ${unlimitedKeys as string[]}::text[], ${limited.map((l) => l.key)}::text[], ${limited.map((l) => l.limit)}::int[], ${limit})`);
 }
 
 export async function nextRunAt(db: Db, queue: string, taskKeys: readonly string[]): Promise<Date | null> {

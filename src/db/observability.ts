@@ -9,6 +9,19 @@ export async function removeObserver(db: Db, id: string) {
   await db`delete from pgconductor.observers where id = ${id}::uuid`;
 }
 
+/** Transactions (with an xid) in progress right now, anywhere on the server. */
+export async function transactionsInProgress(db: Db): Promise<string[]> {
+  const rows = await db<{ xid: string }[]>`select pg_snapshot_xip(pg_current_snapshot())::text as xid`;
+  return rows.map((row) => row.xid);
+}
+
+/** Which of these transactions are still in progress. */
+export async function stillInProgress(db: Db, xids: readonly string[]): Promise<string[]> {
+  const rows = await db<{ xid: string }[]>`
+    select x::text as xid from unnest(${xids as string[]}::text[]::xid8[]) as x where pg_xact_status(x) = 'in progress'`;
+  return rows.map((row) => row.xid);
+}
+
 export interface ExecutionDetails {
   id: string;
   task_key: string;

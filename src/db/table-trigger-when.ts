@@ -56,10 +56,11 @@ export function whenStatement(triggers: readonly WhenTrigger[]): { text: string;
       `when ${slot.size - 1} then (select ${condition(trigger.when)} from ${rowScope(trigger, "c.new_row", "c.old_row")})`,
     );
   }
-  // One aggregated row: a `when` that fails on some candidate fails the statement before any row is
-  // sent (a failure after some rows leaves postgres.js's row counter off for the next statement, db.ts).
+  // One aggregated row: a condition that fails on some row fails the statement before any row is
+  // sent. postgres.js resets its row counter only when a statement completes, so an error after
+  // some rows would leave holes at the start of the next result on that connection (a claim).
   const text =
-    `select coalesce(array_agg(c.n), '{}') as passed\n` +
+    `select coalesce(array_agg(c.n), '{}'::int[]) as passed\n` +
     `from unnest($1::int[], $2::int[], $3::text[]::jsonb[], $4::text[]::jsonb[]) as c(n, trg, new_row, old_row)\n` +
     `where case c.trg ${branches.join("\n")} else false end`;
   return { text, slot };

@@ -10,9 +10,6 @@ import type { Sql } from "postgres";
 /** Publications, one per operation, so a table is published only for what its triggers need. */
 export const PUBLICATIONS = ["pgconductor_insert", "pgconductor_update", "pgconductor_delete"] as const;
 
-/** Advisory lock key that serialises changes to the trigger set and its publications (also in sql/004). */
-
-
 /** A table trigger as recorded in pgconductor.table_triggers. */
 export interface RecordedTableTrigger {
   taskKey: string;
@@ -106,12 +103,14 @@ export interface SlotState {
   confirmed: string | null;
   walStatus: string | null;
   active: boolean;
+  /** Output plugin (ours is pgoutput; null for a physical slot). */
+  plugin: string | null;
 }
 
 export async function readSlot(sql: Sql, slot: string): Promise<SlotState | undefined> {
-  const [row] = await sql<{ confirmed: string | null; wal_status: string | null; active: boolean }[]>`
-    select confirmed_flush_lsn::text as confirmed, wal_status, active from pg_replication_slots where slot_name = ${slot}`;
-  return row && { confirmed: row.confirmed, walStatus: row.wal_status, active: row.active };
+  const [row] = await sql<{ confirmed: string | null; wal_status: string | null; active: boolean; plugin: string | null }[]>`
+    select confirmed_flush_lsn::text as confirmed, wal_status, active, plugin from pg_replication_slots where slot_name = ${slot}`;
+  return row && { confirmed: row.confirmed, walStatus: row.wal_status, active: row.active, plugin: row.plugin };
 }
 
 /**

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { Observable, Subject } from "rxjs";
 import type { Sql } from "postgres";
-import { removeObserver, touchObserver } from "../db/observability";
+import { removeObserver, stillInProgress, touchObserver, transactionsInProgress } from "../db/observability";
 import { EVENTS_CHANNEL, PAUSE_CHANNEL, parseEventPayload, parsePausePayload, type PauseChange, type WireEvent } from "../model/channels";
 
 export type HubMessage =
@@ -127,6 +127,17 @@ export class ObserverHub {
       if (this.session === session) this.session = null;
       subject.error(error);
     };
+    // A transition that checked for observers just before our registration committed sends no
+    // event, and may commit after the catch-up read that follows `ready`: once every transaction
+    // in flight at registration has ended, subscribers read again.
+    const afterInFlight = async (inFlight: string[]) => {
+      for (let waitMs = 2; inFlight.length > 0; waitMs = Math.min(waitMs * 2, 1_000)) {
+        await new Promise((resolve) => setTimeout(resolve, waitMs).unref?.());
+        if (closed) return;
+        inFlight = await stillInProgress(sql, inFlight);
+      }
+      if (!closed) subject.next({ type: "ready" });
+    };
     const timer = setInterval(() => {
       if (!closed) register().catch((error) => onError("refreshing the observer registration failed", error));
     }, this.deps.refreshMs ?? 30_000);
@@ -151,11 +162,15 @@ export class ObserverHub {
           // Runs after every (re)LISTEN: register, then tell subscribers to catch up from the tables.
           () => {
             if (closed) return;
-            register().then(() => {
-              if (closed) return;
-              session.ready = true;
-              subject.next({ type: "ready" });
-            }, fail);
+            register()
+              .then(() => transactionsInProgress(sql))
+              .then((inFlight) => {
+                if (closed) return;
+                session.ready = true;
+                subject.next({ type: "ready" });
+                return afterInFlight(inFlight);
+              })
+              .catch(fail);
           },
         );
         unlistens.push(events.unlisten);

@@ -3,7 +3,7 @@
  * load and find the shipped sql/ migrations (checked by installing the schema through each build).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "../support/database";
@@ -89,4 +89,11 @@ test("the tarball ships the LICENSE", () => {
   const files = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8" }))[0].files.map((f: { path: string }) => f.path);
   expect(files).toContain("LICENSE");
   expect(files).toContain("dist/index.js");
+});
+
+test("the built command prints the package version (inlined at build time)", () => {
+  const { version } = require(join(root, "package.json")) as { version: string };
+  const output = execFileSync(process.execPath, ["-e", `require("./dist/cli/index.js").run(["--version"])`], { cwd: root, encoding: "utf8" });
+  expect(output.trim()).toBe(version);
+  expect(readFileSync(join(root, "dist", "cli", "index.js"), "utf8")).not.toContain("__PGCONDUCTOR_VERSION__");
 });

@@ -6,6 +6,8 @@ import { Client, type ClientConfig } from "pg";
 
 import { REPLICATION_CONSUMER_LOCK as CONSUMER_LOCK } from "../../model/locks";
 
+const RELEASE_TIMEOUT_MS = 5_000;
+
 export interface Leadership {
   /** Resolves when the lock connection is lost (the lock may then be someone else's). */
   readonly lost: Promise<void>;
@@ -33,8 +35,17 @@ export async function tryLead(clientConfig: ClientConfig): Promise<Leadership | 
   return {
     lost,
     async release() {
-      // Closing the session releases the lock.
-      await client.end().catch(() => {});
+      // Closing the session releases the lock; a connection that does not close is cut.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cut = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          (client as unknown as { connection?: { stream?: { destroy?(): void } } }).connection?.stream?.destroy?.();
+          resolve();
+        }, RELEASE_TIMEOUT_MS);
+        timer.unref?.();
+      });
+      await Promise.race([client.end().catch(() => {}), cut]);
+      clearTimeout(timer);
     },
   };
 }

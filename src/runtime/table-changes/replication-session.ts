@@ -31,6 +31,8 @@ export interface SessionOptions {
   maxBatch?: number;
   /** Above this many unwritten changes, stop reading the socket until the writer catches up. */
   highWaterMark?: number;
+  /** Longest wait for the replication connection to close before its socket is destroyed (default 5 000 ms). */
+  closeTimeoutMs?: number;
   /** For tests: stands in for pg-logical-replication. */
   createService?: (clientConfig: ClientConfig, config: ConstructorParameters<typeof LogicalReplicationService>[1]) => LogicalReplicationService;
 }
@@ -91,7 +93,20 @@ export class ReplicationSession {
     if (error) this.options.logger.debug("table changes: replication connection ended", { slot: this.options.slot, error });
     if (this.timer) clearInterval(this.timer);
     this.ready.length = 0;
-    this.service.destroy().catch(() => {}).finally(() => this.endSession());
+    // A connection that does not answer the goodbye must not keep stop() waiting.
+    const timer = setTimeout(() => {
+      this.options.logger.debug("table changes: the replication connection did not close; destroying its socket", { slot: this.options.slot });
+      socketOf(this.service)?.destroy?.();
+      this.endSession();
+    }, this.options.closeTimeoutMs ?? 5_000);
+    timer.unref?.();
+    this.service
+      .destroy()
+      .catch(() => {})
+      .finally(() => {
+        clearTimeout(timer);
+        this.endSession();
+      });
   }
 
   private onMessage(message: Pgoutput.Message): void {
@@ -147,8 +162,13 @@ export class ReplicationSession {
   /** The library's own flow control would stop answering keepalives; pausing the socket does not stop our status timer. */
   private setPaused(paused: boolean): void {
     this.paused = paused;
-    const stream = (this.service as unknown as { _connection?: { stream?: { pause?(): void; resume?(): void } } })._connection?.stream;
+    const stream = socketOf(this.service);
     if (paused) stream?.pause?.();
     else stream?.resume?.();
   }
+}
+
+/** The library keeps its pg connection's socket private; pausing and destroying need it. */
+function socketOf(service: LogicalReplicationService): { pause?(): void; resume?(): void; destroy?(): void } | undefined {
+  return (service as unknown as { _connection?: { stream?: { pause?(): void; resume?(): void; destroy?(): void } } })._connection?.stream;
 }

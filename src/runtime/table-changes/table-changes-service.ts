@@ -11,24 +11,10 @@ import type { Logger } from "../../model/logger";
 import { formatLsn, parseLsn } from "../../streams/lsn";
 import type { DecodedTransaction } from "../../streams/changes";
 import type { OrchestratorService, ServiceContext } from "../service";
-import {
-  PUBLICATIONS,
-  dropPlumbingIfUnused,
-  ensureSlot,
-  existingPublications,
-  hasRecordedTriggers,
-  loadTableTriggers,
-  readReplicationSettings,
-  readSlot,
-  recordTableChanges,
-  recreateSlot,
-  slotNameFor,
-  syncTableTriggers,
-  walSenderTimeoutMs,
-} from "../../db/table-triggers";
+import { PUBLICATIONS, existingPublications, loadTableTriggers, readSlot, recordTableChanges, recreateSlot, walSenderTimeoutMs } from "../../db/table-triggers";
 import { whenStatement } from "../../db/table-trigger-when";
 import { applyWhen } from "./apply-when";
-import { catalogProblems, replicationProblems, tableTriggersOf, throwProblems } from "./checks";
+import { dropIfUnused, setUpPlumbing, slotReleased } from "./plumbing";
 import { clientConfigFrom } from "./client-config";
 import { ConsumerHealthTracker, type ConsumerHealth } from "./consumer-health";
 import { tryLead, type Leadership } from "./leadership";
@@ -76,32 +62,9 @@ export class TableChangesService implements OrchestratorService {
     this.sql = context.sql;
     this.logger = context.logger;
     this.tracker = new ConsumerHealthTracker(this.logger, () => this.slot);
-    const own = tableTriggersOf(context.tasks);
-    const taskKeys = context.tasks.map((task) => task.name);
-    if (own.length > 0) {
-      throwProblems(replicationProblems(await readReplicationSettings(this.sql)));
-      throwProblems(await catalogProblems(this.sql, own));
-    }
-    this.slot = await slotNameFor(this.sql);
-    // The publications first, then the slot: on PostgreSQL 15–17 a slot cannot decode changes made
-    // before a publication it is read with existed, and would fail on them at every reconnect.
-    if (own.length > 0 || (await hasRecordedTriggers(this.sql, taskKeys))) {
-      for (const table of await syncTableTriggers(this.sql, taskKeys, own)) {
-        this.logger.warn(
-          `table changes: set REPLICA IDENTITY FULL on ${table.schema_name}.${table.table_name} so updates and deletes carry old values`,
-          { table: `${table.schema_name}.${table.table_name}` },
-        );
-      }
-    }
-    if (own.length > 0 && (await ensureSlot(this.sql, this.slot))) {
-      this.logger.info("table changes: created logical replication slot", { slot: this.slot });
-    }
-    if (own.length === 0) {
-      if (await dropPlumbingIfUnused(this.sql, this.slot)) {
-        this.logger.info("table changes: no table triggers left; dropped the replication slot and publications", { slot: this.slot });
-      }
-      return;
-    }
+    const { slot, consume } = await setUpPlumbing(this.sql, this.logger, context.tasks);
+    this.slot = slot;
+    if (!consume) return;
     this.notifications = context.channel(TABLE_TRIGGERS_CHANNEL).subscribe((message) => {
       if (message.type === "notification") void this.reloadTriggers().catch(() => {});
     });
@@ -149,7 +112,7 @@ export class TableChangesService implements OrchestratorService {
         this.tracker!.failed(error);
       } finally {
         released = true;
-        await this.slotReleased();
+        await slotReleased(this.sql, this.slot);
         await leadership.release();
       }
       if (!this.stopped) await this.pause(this.tracker!.retryDelay(this.settings.reconnectDelayMs));
@@ -160,9 +123,7 @@ export class TableChangesService implements OrchestratorService {
   private async consumeOnce(clientConfig: ReturnType<typeof clientConfigFrom>): Promise<void> {
     await this.reloadTriggers();
     if (this.triggers.length === 0) {
-      if (await dropPlumbingIfUnused(this.sql, this.slot)) {
-        this.logger.info("table changes: no table triggers left; dropped the replication slot and publications", { slot: this.slot });
-      }
+      await dropIfUnused(this.sql, this.logger, this.slot);
       this.tracker!.standby();
       await this.pause(this.settings.electionRetryMs);
       return;
@@ -173,6 +134,15 @@ export class TableChangesService implements OrchestratorService {
       this.logger.error("table changes: the replication slot was invalidated (max_slot_wal_keep_size); changes since its last confirmed position are lost; recreating it", { slot: this.slot });
       await recreateSlot(this.sql, this.slot);
       slot = await readSlot(this.sql, this.slot);
+    }
+    if (slot && slot.plugin !== "pgoutput") {
+      // Not ours to drop: something else made a slot of our name.
+      this.tracker!.failed(new Error(`slot "${this.slot}" uses plugin ${slot.plugin ?? "none (physical)"}`), {
+        cause: `the replication slot "${this.slot}" was created with ${slot.plugin ? `the output plugin ${slot.plugin}` : "no output plugin (a physical slot)"}, not pgoutput`,
+        fix: `drop it (select pg_drop_replication_slot('${this.slot}')) and restart an orchestrator that runs a task with a table trigger`,
+      });
+      await this.pause(this.tracker!.retryDelay(this.settings.electionRetryMs));
+      return;
     }
     const publications = await existingPublications(this.sql);
     if (!slot || publications.length === 0) {
@@ -217,7 +187,7 @@ export class TableChangesService implements OrchestratorService {
       cause: `the replication slot "${this.slot}" was created before publication "${missing}", and PostgreSQL before 18 cannot decode the changes made in between`,
       fix: "recreating the slot now (changes since its last confirmed position are not delivered); nothing else to do",
     });
-    await this.slotReleased();
+    await slotReleased(this.sql, this.slot);
     await recreateSlot(this.sql, this.slot);
   }
 
@@ -239,22 +209,6 @@ export class TableChangesService implements OrchestratorService {
   private async statusInterval(): Promise<number> {
     const timeout = await walSenderTimeoutMs(this.sql);
     return timeout > 0 ? Math.max(100, Math.min(this.settings.statusIntervalMs, Math.floor(timeout / 3))) : this.settings.statusIntervalMs;
-  }
-
-  /**
-   * The server ends the walsender a moment after our connection closes; until then the slot is
-   * "active" and cannot be read by the next consumer or dropped. Wait briefly for it.
-   */
-  private async slotReleased(): Promise<void> {
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline) {
-      try {
-        if (!(await readSlot(this.sql, this.slot))?.active) return;
-      } catch {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 
   private async reloadTriggers(): Promise<void> {
