@@ -29,6 +29,7 @@ create table pgconductor.orchestrators (
   started_at timestamp with time zone not null default now(),
   last_heartbeat_at timestamp with time zone not null default now(),
   stop_requested boolean not null default false,
+  health jsonb,
   constraint orchestrators_pkey PRIMARY KEY (id)
 );
 

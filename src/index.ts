@@ -2,6 +2,7 @@ export { Conductor } from "./api/conductor";
 export type { ConductorOptions, InvokeOptions, InvokeItem, CreateWorkerOptions, WorkerDefinition } from "./api/conductor";
 export { Orchestrator } from "./api/orchestrator";
 export type { OrchestratorOptions, OrchestratorInfo } from "./api/orchestrator";
+export type { OrchestratorHealth, HealthStatus } from "./api/health";
 export { defineTask, defineEvent, TaskSchemas, EventSchemas } from "./model/definitions";
 export type { DefineTask, DefineEvent, TaskDefinition, EventDefinition, TaskTypeMap, EventTypeMap } from "./model/definitions";
 export { DatabaseSchema } from "./model/database-schema";

@@ -13,6 +13,7 @@ import { validateEvent } from "../model/event-validation";
 import { eventSubscriptionsOf } from "../model/trigger-specs";
 import { DEFAULT_QUEUE } from "../model/defaults";
 import { cancelExecution } from "../db/outcomes";
+import { checkCancelArguments } from "../model/invoke-checks";
 import { findUnfinishedByDedupeKey, type NewExecution } from "../db/invoke";
 import { migrate } from "../db/migrator";
 import { listPauses, setPaused } from "../db/flow-control";
@@ -163,14 +164,15 @@ export class Conductor<
   cancel(executionId: string, options?: { reason?: string }): Promise<boolean>;
   cancel<K extends keyof Tasks & string>(ref: TaskReference<K>, dedupeKey: string, options?: { reason?: string }): Promise<boolean>;
   async cancel(target: string | TaskReference, second?: string | { reason?: string }, third?: { reason?: string }): Promise<boolean> {
+    const reason = checkCancelArguments(target, second, third);
     await this.ensureInstalled();
-    if (typeof target === "string") return cancelExecution(this.sql, target, (second as { reason?: string } | undefined)?.reason ?? null);
+    if (typeof target === "string") return cancelExecution(this.sql, target, reason);
     this.assertKnownTask(target?.name);
     if (typeof second !== "string" || second.length === 0) {
       throw new ConfigurationError(`cancel("${target.name}"): a dedupe key (non-empty string) is required after the task reference`);
     }
     const id = await findUnfinishedByDedupeKey(this.sql, target.name, this.queueOf(target), second);
-    return id === null ? false : cancelExecution(this.sql, id, third?.reason ?? null);
+    return id === null ? false : cancelExecution(this.sql, id, reason);
   }
 
   /**

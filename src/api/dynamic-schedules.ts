@@ -5,6 +5,7 @@ import { cronProblem, nextFireTime } from "../model/cron-times";
 import { DEFAULT_TIME_ZONE } from "../model/defaults";
 import { removeSchedule, upsertSchedule } from "../db/schedules";
 
+import { textProblem } from "../model/validate";
 export interface ScheduleRequest {
   taskKey: string;
   queue: string;
@@ -16,6 +17,8 @@ export interface ScheduleRequest {
 export function scheduleProblem(request: Omit<ScheduleRequest, "queue">): string | null {
   const { taskKey, scheduleName, schedule } = request;
   if (typeof scheduleName !== "string" || scheduleName.length === 0) return `schedule of task "${taskKey}": the schedule name must be a non-empty string`;
+  const text = textProblem(scheduleName);
+  if (text) return `schedule of task "${taskKey}": the schedule name ${text}`;
   const problem = cronProblem(schedule?.cron, schedule?.tz ?? DEFAULT_TIME_ZONE);
   return problem ? `schedule "${scheduleName}" of task "${taskKey}": ${problem}` : null;
 }

@@ -3,6 +3,7 @@
  * dashboard. Checked here, before any SQL: a bad value is an error naming the field and the rule.
  */
 import { ConfigurationError } from "../model/errors";
+import { assertStorableText } from "../model/validate";
 import type { ExecutionQuery, ExecutionStatus } from "../db/inspect-executions";
 
 export type { ExecutionStatus };
@@ -39,6 +40,7 @@ function names(field: string, value: string | readonly string[] | undefined, whe
   if (!Array.isArray(list) || list.length === 0 || list.some((item) => typeof item !== "string" || item.length === 0)) {
     throw new ConfigurationError(`${where}: ${field} must be a non-empty string or a non-empty list of them, got ${JSON.stringify(value)}`);
   }
+  for (const item of list) assertStorableText(where, field, item);
   return [...list];
 }
 
@@ -73,6 +75,7 @@ export function compileExecutionFilter(filter: ExecutionFilter = {}, where = "li
   if (filter.search !== undefined && (typeof filter.search !== "string" || filter.search.trim() === "")) {
     throw new ConfigurationError(`${where}: search must be a non-empty string (an execution id or a dedupe key)`);
   }
+  if (filter.search !== undefined) assertStorableText(where, "search", filter.search);
   const search = filter.search?.trim();
   return {
     statuses: statuses as ExecutionStatus[] | null,

@@ -8,10 +8,16 @@ import type { Conductor } from "./conductor";
 import { ConfigurationError } from "../model/errors";
 import type { Task } from "../model/task";
 import { resolveWorkerConfig, type WorkerConfig, type WorkerDefinition } from "../model/worker-config";
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS } from "../model/defaults";
+import postgres, { type Sql } from "postgres";
+import { map, type Observable } from "rxjs";
+import {
+  DEFAULT_DEGRADED_POLL_INTERVAL_MS, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS, DEFAULT_LISTEN_PROBE_TIMEOUT_MS, DEFAULT_STOP_TIMEOUT_MS,
+} from "../model/defaults";
+import { toOrchestratorHealth, type OrchestratorHealth } from "./health";
 import { loadMigrations } from "../db/sql-files";
 import type { MaintenanceReport } from "../db/maintenance";
 import { Engine } from "../runtime/engine";
+import { preparedStatementsOff } from "../runtime/pooler";
 import { runMaintenance } from "../runtime/maintenance";
 import { exitAfterStop } from "./signal-exit";
 
@@ -28,6 +34,23 @@ export interface OrchestratorOptions {
   /** An orchestrator silent this long is dead and its executions run again (default 30 000 ms). */
   leaseMs?: number;
   /**
+   * stop() (and SIGTERM/SIGINT) waits this long for running handlers to reach their next step,
+   * checkpoint or end; then ctx.signal aborts and they are released to run again, no attempt spent
+   * (default 25 000 ms; Infinity waits for ever).
+   */
+  stopTimeoutMs?: number;
+  /**
+   * A direct (or session-mode) URL of the same database for the connections that need a session:
+   * LISTEN, logical replication and the consumer's session lock. Give it when `sql` goes through a
+   * pooler in transaction mode (pgbouncer pool_mode=transaction); prepared statements on `sql` are
+   * then turned off.
+   */
+  listenConnectionString?: string;
+  /** While push does not deliver (LISTEN behind a transaction pooler, a lost listener), workers sweep this often (default 1 000 ms). */
+  degradedPollIntervalMs?: number;
+  /** A self-addressed NOTIFY (and the health round's clock read) must arrive within this (default 2 000 ms). */
+  listenProbeTimeoutMs?: number;
+  /**
    * The LISTEN connection pings itself this often (default 15 000 ms; 0: never) and is replaced when
    * a ping is not delivered within `listenerPingTimeoutMs` (default 5 000 ms): a half-open
    * connection would otherwise leave every execution waiting for the sweep.
@@ -36,7 +59,7 @@ export interface OrchestratorOptions {
   listenerPingTimeoutMs?: number;
   /** Stop gracefully on SIGTERM and SIGINT, then let the process exit (default true; see signal-exit.ts). */
   handleSignals?: boolean;
-  /** The time task windows are judged by (default the system clock); inject one to test windows. */
+  /** The time task windows are judged by (default the database's clock); inject one to test windows. */
   clock?: () => Date;
 }
 
@@ -55,6 +78,8 @@ export class Orchestrator {
   private readonly engine: Engine;
   private readonly leaseMs: number;
   private readonly handleSignals: boolean;
+  /** The pool on listenConnectionString, opened here and ended at stop. */
+  private readonly sessionSql: Sql | null;
   private starting: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   private resolveStopped!: () => void;
@@ -68,6 +93,9 @@ export class Orchestrator {
   private constructor(options: OrchestratorOptions) {
     if (!options?.conductor) throw new ConfigurationError("Orchestrator.create: `conductor` is required");
     const conductor = (this.conductor = options.conductor);
+    this.sessionSql = sessionPool(conductor.sql, options.listenConnectionString);
+    // Before anything runs through the pool (the schema check at start included).
+    if (this.sessionSql) preparedStatementsOff(conductor.sql, conductor.logger, "listenConnectionString is given, so the main pool is taken for a transaction pooler");
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.handleSignals = options.handleSignals ?? true;
     this.engine = new Engine({
@@ -80,6 +108,10 @@ export class Orchestrator {
       workers: planWorkers(options),
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
       leaseMs: this.leaseMs,
+      stopTimeoutMs: stopTimeoutOf(options.stopTimeoutMs),
+      sessionSql: this.sessionSql ?? undefined,
+      listenProbeTimeoutMs: positiveMs("listenProbeTimeoutMs", options.listenProbeTimeoutMs, DEFAULT_LISTEN_PROBE_TIMEOUT_MS),
+      degradedPollIntervalMs: positiveMs("degradedPollIntervalMs", options.degradedPollIntervalMs, DEFAULT_DEGRADED_POLL_INTERVAL_MS),
       clock: options.clock,
       listenerPingIntervalMs: options.listenerPingIntervalMs,
       listenerPingTimeoutMs: options.listenerPingTimeoutMs,
@@ -94,6 +126,19 @@ export class Orchestrator {
 
   get info(): OrchestratorInfo {
     return { id: this.id, isRunning: this.running, isShuttingDown: this.stopping !== null && !this.isStoppedFlag, isStopped: this.isStoppedFlag };
+  }
+
+  /**
+   * What the orchestrator last found about itself (checked every heartbeat interval): the database
+   * reachable or not, push listening or degraded to a sweep, the table-change consumer's mode and lag.
+   */
+  get health(): OrchestratorHealth {
+    return toOrchestratorHealth(this.engine.health.snapshot);
+  }
+
+  /** Emits the health at once and on every change of a part (each change is also logged once). */
+  get health$(): Observable<OrchestratorHealth> {
+    return this.engine.health.changes$.pipe(map(toOrchestratorHealth));
   }
 
   start(): Promise<void> {
@@ -137,11 +182,36 @@ export class Orchestrator {
     try {
       await this.engine.stop();
     } finally {
+      await this.sessionSql?.end({ timeout: 5 }).catch(() => {});
       this.running = false;
       this.isStoppedFlag = true;
       this.resolveStopped();
     }
   }
+}
+
+function positiveMs(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigurationError(`Orchestrator.create: ${name} must be a positive number of milliseconds (got ${String(value)})`);
+  }
+  return value;
+}
+
+/** A small pool on the direct URL, with the main pool's reconnect backoff and no notices. */
+function sessionPool(sql: Sql, url: string | undefined): Sql | null {
+  if (url === undefined) return null;
+  if (typeof url !== "string" || url.length === 0) throw new ConfigurationError("Orchestrator.create: listenConnectionString must be a non-empty connection string");
+  const backoff = (sql.options as unknown as { backoff?: (attempts: number) => number }).backoff;
+  return postgres(url, { max: 2, onnotice: () => {}, ...(backoff ? { backoff } : {}) });
+}
+
+function stopTimeoutOf(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_STOP_TIMEOUT_MS;
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new ConfigurationError(`Orchestrator.create: stopTimeoutMs must be a non-negative number of milliseconds or Infinity (got ${String(value)})`);
+  }
+  return value;
 }
 
 /** Default workers (one per queue of `tasks`) plus the custom ones; a task runs in one worker only. */

@@ -1,5 +1,6 @@
 /** The argument of conductor.pause / resume: `{ queue }` or `{ task }`, one of them. */
 import { ConfigurationError } from "../model/errors";
+import { assertStorableText } from "../model/validate";
 import type { PauseTarget } from "../db/flow-control";
 
 export type PauseSelector = { queue: string; task?: never } | { task: string; queue?: never };
@@ -11,5 +12,6 @@ export function pauseTarget(call: "pause" | "resume", selector: unknown): PauseT
   if (kinds.length !== 1) throw new ConfigurationError(`${call}: pass { queue: name } or { task: name }, exactly one (got ${JSON.stringify(selector)})`);
   const name = given[kinds[0]];
   if (typeof name !== "string" || name.length === 0) throw new ConfigurationError(`${call}: ${kinds[0]} must be a non-empty string (got ${JSON.stringify(name)})`);
+  assertStorableText(call, kinds[0], name);
   return { kind: kinds[0], name };
 }

@@ -16,6 +16,9 @@ import { invokeWithGates, resolveGate } from "./invoke-gates";
 import { resolveConcurrencyKey, writeKeyedApart } from "./invoke-flow";
 import type { InvokeOptions } from "./conductor-options";
 
+import { assertStorableJson } from "../model/validate";
+import { checkInvokeOptions, checkTaskReference } from "../model/invoke-checks";
+
 export async function prepareInvocation(
   schemas: TaskSchemas<any>,
   tasks: ReadonlyMap<string, Task>,
@@ -25,12 +28,10 @@ export async function prepareInvocation(
 ): Promise<NewExecution> {
   const name = ref.name;
   const definition = schemas.definitions?.get(name);
+  checkTaskReference(`Task "${name}"`, ref);
   const value = await validateWith(definition?.payload, payload, `Task "${name}"`);
-  const runAt = options.run_at === undefined ? null : new Date(options.run_at);
-  if (runAt && Number.isNaN(runAt.getTime())) throw new ConfigurationError(`Task "${name}": run_at is not a valid time (${String(options.run_at)})`);
-  if (options.priority !== undefined && !Number.isInteger(options.priority)) {
-    throw new ConfigurationError(`Task "${name}": priority must be an integer (got ${options.priority})`);
-  }
+  assertStorableJson(`Task "${name}"`, value);
+  const { runAt } = checkInvokeOptions(`Task "${name}"`, options);
   const gate = resolveGate(name, options);
   const concurrencyKey = resolveConcurrencyKey(name, options.concurrency_key, tasks.get(name));
   return {

@@ -7,6 +7,16 @@ import type { Sql, TransactionSql } from "postgres";
 
 export type Db = Sql | TransactionSql;
 
+/**
+ * The rows of a result without holes. postgres.js 3.4.9 resets its per-connection row counter only
+ * when a statement completes, so after a statement that failed once it had sent some rows (a `when`
+ * dividing by zero on its third candidate), the next result on that connection starts with that many
+ * empty slots. A claim read with holes would hand `undefined` to a worker and miscount its slots.
+ */
+export function presentRows<T>(rows: readonly T[]): T[] {
+  return Array.from(rows).filter((row) => row !== undefined);
+}
+
 /** A value as jsonb text; undefined becomes SQL null. */
 export const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 

@@ -1,5 +1,5 @@
 /** Typed calls of the flow-control functions in sql/010_flow_control.sql. */
-import type { Db } from "./db";
+import { presentRows, type Db } from "./db";
 import type { ClaimedExecution } from "./claim";
 import type { NewExecution } from "./invoke";
 import type { FlowSettings } from "../model/flow-settings";
@@ -40,7 +40,7 @@ export async function claimLimited(
   limited: readonly TaskLimits[],
   limit: number,
 ) {
-  return db<ClaimedExecution[]>`
+  return presentRows(await db<ClaimedExecution[]>`
     select * from pgconductor.claim_limited(${orchestratorId}::uuid, ${queue}, ${unlimitedKeys as string[]}::text[],
       ${limited.map((l) => l.key)}::text[],
       ${limited.map((l) => l.concurrency)}::int[],
@@ -48,7 +48,7 @@ export async function claimLimited(
       ${limited.map((l) => l.rateLimit)}::int[],
       ${limited.map((l) => l.ratePeriodSeconds)}::float8[],
       ${limited.map((l) => String(l.ratePerKey))}::text[]::boolean[],
-      ${limit})`;
+      ${limit})`);
 }
 
 /** Failed attempts; a non-null delay sets the time of the next attempt (else the default backoff). */

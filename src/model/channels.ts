@@ -14,6 +14,8 @@ export const SCHEDULE_CHANNEL = "pgconductor_schedule";
 export const CONTROL_CHANNEL = "pgconductor_control";
 /** Empty payload: the set of table triggers changed; the replication consumer reloads them. */
 export const TABLE_TRIGGERS_CHANNEL = "pgconductor_table_triggers";
+/** A random nonce: an orchestrator's NOTIFY to itself, to learn whether LISTEN delivers (listen-probe.ts). */
+export const PROBE_CHANNEL = "pgconductor_probe";
 /**
  * `sequence`: a LISTEN connection's ping to itself (src/streams/listener.ts), sent through the pool.
  * Each listener has a channel of its own, so nobody else receives its pings.

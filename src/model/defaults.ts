@@ -26,6 +26,12 @@ export const DEFAULT_FLUSH_INTERVAL_MS = 0;
 /** Orchestrator lease. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 export const DEFAULT_LEASE_MS = 30_000;
+/** stop(): how long running handlers may take to reach a step before they are released; under the 30 s a process manager usually grants after SIGTERM. */
+export const DEFAULT_STOP_TIMEOUT_MS = 25_000;
+/** Health: a self-addressed NOTIFY must arrive, and the database must answer, within this. */
+export const DEFAULT_LISTEN_PROBE_TIMEOUT_MS = 2_000;
+/** The sweep interval while push does not deliver (behind a transaction pooler, a lost listener). */
+export const DEFAULT_DEGRADED_POLL_INTERVAL_MS = 1_000;
 
 /**
  * The LISTEN connection pings itself (a NOTIFY through the pool) this often, and reconnects when the

@@ -3,16 +3,18 @@ import type { EventSchemas } from "./definitions";
 import { ConfigurationError, UnknownEventError } from "./errors";
 import type { Trigger } from "./task";
 import { isEventTrigger } from "./trigger-specs";
-import { validateWith } from "./validate";
+import { assertStorableJson, assertStorableText, validateWith } from "./validate";
 
 /** The payload as the event's schema outputs it; the error names the event and the failing path. Writes nothing. */
 export async function validateEvent(schemas: EventSchemas<any> | undefined, name: unknown, payload: unknown): Promise<unknown> {
   if (typeof name !== "string" || name.length === 0) throw new ConfigurationError("emit: the event name must be a non-empty string");
+  assertStorableText("emit", "the event name", name);
   const definitions = schemas?.definitions;
-  if (!definitions) return payload;
-  const definition = definitions.get(name);
-  if (!definition) throw new UnknownEventError(name, [...definitions.keys()]);
-  return validateWith(definition.payload, payload, `Event "${name}"`);
+  const definition = definitions?.get(name);
+  if (definitions && !definition) throw new UnknownEventError(name, [...definitions.keys()]);
+  const value = definition ? await validateWith(definition.payload, payload, `Event "${name}"`) : payload;
+  assertStorableJson(`Event "${name}"`, value);
+  return value;
 }
 
 /** With EventSchemas, an { event } trigger must name one of them. */

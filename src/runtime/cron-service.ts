@@ -51,6 +51,8 @@ export class CronService implements OrchestratorService {
     const announced$ = notifications.pipe(
       map((message) => (message.type === "notification" ? parseScheduleNotification(message.payload) : null)),
       filter((at): at is number => at !== null),
+      // A fire time is a database time; the timer runs on this process's clock.
+      map((at) => context.clock?.toLocal(at) ?? at),
     );
     const reconnected$ = notifications.pipe(filter((message) => message.type === "listening"));
     const wake$ = merge(of(0), reconnected$, interval(this.sweepIntervalMs), dueTimer(merge(candidates$, announced$)));

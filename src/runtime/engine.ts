@@ -1,7 +1,8 @@
 /**
  * The engine an Orchestrator runs: its workers, the LISTEN wiring, and its services (cron, events,
  * table changes, maintenance, stop requests, cancel listener, heartbeat, rescuer), started and
- * stopped in order. It gets only what it needs: no Conductor, no public options.
+ * stopped in order, with the database clock and the health monitor every part reads. It gets only
+ * what it needs: no Conductor, no public options.
  */
 import { PauseState } from "./pause-state";
 import { configureFlow, listPauses } from "../db/flow-control";
@@ -12,7 +13,7 @@ import type { Sql } from "postgres";
 import { hasOutstandingWork } from "../db/claim";
 import { registerOrchestrator, unregisterOrchestrator } from "../db/orchestrators";
 import { configureTasks, upsertTasks } from "../db/task-settings";
-import { parseWorkNotification, PAUSE_CHANNEL, WORK_CHANNEL, type WorkNotification } from "../model/channels";
+import { parseWorkNotification, PAUSE_CHANNEL, PROBE_CHANNEL, WORK_CHANNEL, type WorkNotification } from "../model/channels";
 import { taggedLogger, type Logger } from "../model/logger";
 import type { Task } from "../model/task";
 import { settingsOf } from "../model/task-settings";
@@ -25,6 +26,10 @@ import { RescuerService } from "./rescuer";
 import type { OrchestratorService, ServiceContext } from "./service";
 import { createTaskContext, type ChildInvoker, type Scheduler } from "./task-context";
 import { Worker } from "./worker";
+import { MeasuredClock, type DatabaseClock } from "./db-clock";
+import { HealthMonitor } from "./health-monitor";
+import { TableChangesService } from "./table-changes/table-changes-service";
+import { preparedStatementsOff } from "./pooler";
 
 export interface EngineOptions {
   id: string;
@@ -37,7 +42,15 @@ export interface EngineOptions {
   workers: readonly WorkerDefinition[];
   heartbeatIntervalMs: number;
   leaseMs: number;
+  /** stop(): running handlers that have not ended this long after it began are released. */
+  stopTimeoutMs: number;
   clock?: () => Date;
+  /** A pool on a direct URL for LISTEN, replication and session locks when `sql` is a transaction pooler (pooler.ts). */
+  sessionSql?: Sql;
+  /** How long a health probe (clock read, self-NOTIFY) may take before it counts as failed. */
+  listenProbeTimeoutMs: number;
+  /** The sweep interval while push does not deliver. */
+  degradedPollIntervalMs: number;
   /** The LISTEN connection's self-ping (defaults in model/defaults.ts). */
   listenerPingIntervalMs?: number;
   listenerPingTimeoutMs?: number;
@@ -54,6 +67,9 @@ export class Engine {
   readonly pauses = new PauseState();
   private started = false;
   private stopRequested = false;
+  /** The database's time (offset measured at start and on every health round). */
+  readonly dbClock = new MeasuredClock();
+  readonly health: HealthMonitor;
   /** The one LISTEN connection every channel of this engine shares. */
   readonly listener: Listener;
 
@@ -65,7 +81,8 @@ export class Engine {
           sql,
           orchestratorId: options.id,
           logger,
-          clock: options.clock,
+          // Windows are judged by the database's time unless a clock is injected (tests).
+          clock: options.clock ?? (() => new Date(this.dbClock.now())),
           pauses: this.pauses,
           makeBatchContext: (task, signal) => ({ ...context, logger: taggedLogger(logger, { task: task.name, queue: task.queue }), signal }),
           makeContext: (task, execution, control) =>
@@ -80,7 +97,8 @@ export class Engine {
         }),
     );
     this.listener = new Listener({
-      sql,
+      // A direct URL when `sql` is a transaction pooler (LISTEN needs a session).
+      sql: this.listenSql,
       logger,
       tags: { orchestrator: options.id },
       pingIntervalMs: options.listenerPingIntervalMs,
@@ -104,6 +122,22 @@ export class Engine {
       }),
       new RescuerService({ intervalMs: options.heartbeatIntervalMs, leaseMs: options.leaseMs }),
     ];
+    const tableChanges = this.services.find((service): service is TableChangesService => service instanceof TableChangesService);
+    this.health = new HealthMonitor({
+      sql, logger, orchestratorId: options.id, clock: this.dbClock,
+      probeChannel: PROBE_CHANNEL, probe$: this.listener.channel(PROBE_CHANNEL), probeTimeoutMs: options.listenProbeTimeoutMs,
+      degradedSweepMs: options.degradedPollIntervalMs, usesListenUrl: options.sessionSql !== undefined,
+      consumer: () => tableChanges?.health ?? null,
+    });
+  }
+
+  /** The database's time now (epoch ms): what workers and timers compare database times with. */
+  now(): number {
+    return this.dbClock.now();
+  }
+
+  private get listenSql(): Sql {
+    return this.options.sessionSql ?? this.options.sql;
   }
 
   get tasks(): Task[] {
@@ -121,6 +155,8 @@ export class Engine {
     await configureFlow(sql, tasks.map((task) => ({ key: task.name, flow: flowSettingsOf(task) })));
     this.pauses.replace(await listPauses(sql));
 
+    const listenSql = this.listenSql;
+    if (this.options.sessionSql) preparedStatementsOff(sql, logger, "listenConnectionString is given, so the main pool is taken for a transaction pooler");
     const work = this.listener.channel(WORK_CHANNEL);
     const work$ = work.pipe(
       map((message) => (message.type === "notification" ? parseWorkNotification(message.payload) : null)),
@@ -133,6 +169,8 @@ export class Engine {
       orchestratorId: id,
       tasks,
       channel: (name: string) => this.listener.channel(name),
+      clock: this.dbClock,
+      sessionSql: listenSql,
       requestStop: (reason: string) => {
         logger.warn(`stopping: ${reason}`, { orchestrator: id });
         this.options.requestStop();
@@ -148,7 +186,15 @@ export class Engine {
     );
     // In case a pause notification was lost while the connection stayed up.
     this.subscription.add(interval(this.options.heartbeatIntervalMs).subscribe(() => void this.reloadPauses()));
-    for (const worker of this.workers) worker.start({ work$, listening$ });
+    // The probe channel stays listened, so the health probe's NOTIFY always finds it.
+    this.subscription.add(this.listener.channel(PROBE_CHANNEL).subscribe());
+    const health = await this.health.start(this.options.heartbeatIntervalMs);
+    if (health.push.mode === "sweeping" && !this.options.sessionSql) {
+      preparedStatementsOff(sql, logger, "LISTEN does not deliver, so the pool is taken for a transaction pooler");
+    }
+    const { degradedPollIntervalMs } = this.options;
+    const sources = { work$, listening$, clock: this.dbClock as DatabaseClock, pushDegraded$: this.health.pushDegraded$, degradedPollIntervalMs };
+    for (const worker of this.workers) worker.start(sources);
     for (const service of this.services) await service.start(context);
   }
 
@@ -160,8 +206,9 @@ export class Engine {
    */
   async stop(): Promise<void> {
     const { sql, logger, id } = this.options;
+    const deadline = Date.now() + this.options.stopTimeoutMs;
     this.stopRequested = true;
-    const drained = Promise.all(this.workers.map((worker) => worker.stop()));
+    const drained = Promise.all(this.workers.map((worker) => worker.stop(deadline - Date.now())));
     const stopService = (service: OrchestratorService) =>
       Promise.resolve(service.stop()).catch((error) => logger.error(`stopping ${service.name} failed`, { error }));
     const keepsLease = (service: OrchestratorService) => service instanceof HeartbeatService || service instanceof RescuerService;
@@ -169,6 +216,7 @@ export class Engine {
     await drained;
     for (const service of [...this.services].reverse().filter(keepsLease)) await stopService(service);
     this.cancelListener.stop();
+    await this.health.stop();
     this.subscription.unsubscribe();
     await this.listener.close();
     if (this.started) await unregisterOrchestrator(sql, id);
@@ -199,3 +247,4 @@ export class Engine {
     for (const worker of this.workers) worker.abort(executionId, "cancelled");
   }
 }
+

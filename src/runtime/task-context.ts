@@ -8,6 +8,8 @@ import type { Logger } from "../model/logger";
 import type { TaskReference } from "../model/task";
 import { invokeChild, sleepExecution } from "../db/steps";
 import { stepWriterFor } from "./step-writer";
+import { assertStorableText } from "../model/validate";
+import { checkDurationMs } from "../model/invoke-checks";
 import { Interruption } from "./interruptions";
 import { traceSpan, traceStep } from "./telemetry/attempt";
 import { activeTraceparent } from "./telemetry/trace-context";
@@ -61,6 +63,7 @@ export function createTaskContext(options: {
   };
 
   async function step<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+    assertStorableText("ctx.step", "the step name", name);
     const key = `step:${name}`;
     claimName(key, `Step "${name}"`);
     interruptIfNeeded();
@@ -77,6 +80,8 @@ export function createTaskContext(options: {
   }
 
   async function sleep(name: string, ms: number): Promise<void> {
+    assertStorableText("ctx.sleep", "the sleep name", name);
+    checkDurationMs(`Sleep "${name}"`, "ms", ms);
     const key = `sleep:${name}`;
     claimName(key, `Sleep "${name}"`);
     interruptIfNeeded();
@@ -90,6 +95,8 @@ export function createTaskContext(options: {
     const named = typeof args[0] === "string";
     const name = named ? (args[0] as string) : `${(args[0] as TaskReference).name}#${++unnamedChildren}`;
     const [ref, payload, timeoutMs] = (named ? args.slice(1) : args) as [TaskReference, unknown, number | undefined];
+    assertStorableText("ctx.invoke", "the step name", name);
+    if (timeoutMs !== undefined && timeoutMs !== null) checkDurationMs(`Child invoke "${name}"`, "timeoutMs", timeoutMs);
     const key = `invoke:${name}`;
     claimName(key, `Child invoke "${name}"`);
     interruptIfNeeded();

@@ -4,7 +4,7 @@
  * the free slots; claimed executions run here with bounded concurrency; their outcomes go to the
  * completer (completer.ts), which writes them in batches.
  */
-import { filter, firstValueFrom, interval, map, merge, mergeMap, Subject, Subscription, type Observable, share } from "rxjs";
+import { filter, firstValueFrom, map, merge, mergeMap, Subject, Subscription, type Observable, share } from "rxjs";
 import type { Sql } from "postgres";
 import type { Logger } from "../model/logger";
 import type { Task } from "../model/task";
@@ -22,12 +22,20 @@ import { traceAttempt } from "./telemetry/traced-attempt";
 import { Producer } from "./producer";
 import { Completer } from "./completer";
 import { sqlWorkerOps, type WorkerOps } from "./worker-ops";
+import { notificationTiming, type DatabaseClock } from "./db-clock";
+import { sweepTicks } from "./sweep-ticks";
+import { StopGrace } from "./stop-grace";
 
 export interface WorkerSources {
   /** Work notifications of every queue: `{ queue, runAt }`. */
   work$: Observable<{ queue: string; runAt: number }>;
   /** Emits whenever the LISTEN connection (re)starts listening. */
   listening$: Observable<unknown>;
+  /** The database's time: notifications' run_at are database times (default: this process's clock). */
+  clock?: DatabaseClock;
+  /** True while push does not deliver: the sweep runs every `degradedPollIntervalMs` meanwhile. */
+  pushDegraded$?: Observable<boolean>;
+  degradedPollIntervalMs?: number;
 }
 
 export interface WorkerDeps {
@@ -49,6 +57,7 @@ export class Worker {
   private readonly tasksByName: Map<string, Task>;
   private readonly taskKeys: string[];
   private readonly controllers = new Map<string, AbortController>();
+  private readonly grace = new StopGrace();
   private readonly candidates$ = new Subject<number>();
   private readonly claimed$ = new Subject<ClaimedExecution>();
   private readonly idle$ = new Subject<void>();
@@ -105,14 +114,16 @@ export class Worker {
       const runner = new BatchRunner(task, { ...batch, concurrency: this.config.concurrency }, (signal) => makeBatchContext(task, signal), logger);
       this.batchRunners.set(task.name, runner);
     }
+    // run_at is a database time: judged by the database's clock, timers armed on the local one.
+    const timing = notificationTiming(sources.clock);
     // Due or future is decided once per notification: two separate clock reads could straddle a
     // millisecond and call it neither, dropping the wake-up (the execution then waits for the sweep).
     const mine$ = sources.work$.pipe(
       filter((n) => n.queue === this.queue),
-      map((n) => ({ runAt: n.runAt, due: n.runAt <= Date.now() })),
+      map((n) => timing.judge(n.runAt)),
       share(),
     );
-    const sweep$ = interval(this.config.pollIntervalMs);
+    const sweep$ = sweepTicks(this.config.pollIntervalMs, sources.pushDegraded$, sources.degradedPollIntervalMs);
     const due$ = dueTimer(this.candidates$).pipe(share());
     // A notification names only the earliest run_at of its statement, so whenever the timer fires
     // we look up the next one too (as after a reconnect or a sweep).
@@ -128,12 +139,12 @@ export class Worker {
     // Anything that may have made work runnable now.
     this.subscription.add(merge(mine$.pipe(filter((n) => n.due)), refresh$).subscribe(() => this.producer.signal()));
     // Future work arms the timer: from notifications, and from the table after a (re)connect or sweep.
-    this.subscription.add(mine$.pipe(filter((n) => !n.due)).subscribe((n) => this.candidates$.next(dueAfter(n.runAt))));
+    this.subscription.add(mine$.pipe(filter((n) => n.future)).subscribe((n) => this.candidates$.next(dueAfter(timing.timerAt(n.runAt)))));
     this.subscription.add(
       refresh$.subscribe(() => {
         this.ops
           .nextRunAt(this.queue, this.taskKeys)
-          .then((at) => at && this.candidates$.next(dueAfter(at.getTime())))
+          .then((at) => at && this.candidates$.next(dueAfter(timing.timerAt(at.getTime()))))
           .catch((error) => logger.warn("next run_at lookup failed", { queue: this.queue, error }));
       }),
     );
@@ -144,11 +155,19 @@ export class Worker {
     this.producer.start();
   }
 
-  /** Claims nothing more; resolves when every running handler has ended or been released and every result is written. */
-  async stop(): Promise<void> {
+  /**
+   * Claims nothing more; resolves when every running handler has ended or been released and every
+   * result is written. Handlers still running after `graceMs` are released without waiting for them.
+   */
+  async stop(graceMs = Infinity): Promise<void> {
     this.producer.stop();
     for (const runner of this.batchRunners.values()) runner.stop();
-    while (!this.isIdle()) await firstValueFrom(this.idle$);
+    const disarm = this.grace.arm(graceMs, this.deps.logger, this.queue);
+    try {
+      while (!this.isIdle()) await firstValueFrom(this.idle$);
+    } finally {
+      disarm();
+    }
     this.subscription.unsubscribe();
     this.producer.close();
     this.completer.close();
@@ -196,9 +215,12 @@ export class Worker {
       suspended: false,
     };
     try {
-      return { outcome: await traceAttempt(execution, task, () => this.attempt(execution, task, control, controller)), taskKey: task.name };
+      // Past the stop timeout the handler is not awaited further (stop-grace.ts).
+      const attempt = traceAttempt(execution, task, () => this.attempt(execution, task, control, controller));
+      return { outcome: await Promise.race([attempt, this.grace.forced(execution.id, controller)]), taskKey: task.name };
     } finally {
       this.controllers.delete(execution.id);
+      this.grace.done(execution.id);
     }
   }
 

@@ -68,7 +68,8 @@ export class TableChangesService implements OrchestratorService {
     this.notifications = context.channel(TABLE_TRIGGERS_CHANNEL).subscribe((message) => {
       if (message.type === "notification") void this.reloadTriggers().catch(() => {});
     });
-    this.loop = this.consumeWhileLeader(clientConfigFrom(this.sql));
+    // Replication and the consumer's session lock need a session: the direct URL when there is one.
+    this.loop = this.consumeWhileLeader(clientConfigFrom(context.sessionSql ?? this.sql));
   }
 
   async stop(): Promise<void> {
