@@ -7,7 +7,7 @@ import { DEFAULT_HISTORY_LIMIT, DEFAULT_HISTORY_WINDOW_MS } from "../model/defau
 import type { Sql } from "postgres";
 import { ConfigurationError } from "../model/errors";
 import { readDetails, readHistory } from "../db/observability";
-import { listPausesWithQueues, pauseTime } from "../db/flow-control";
+import { listPauses, pauseTime } from "../db/flow-control";
 import type { PauseChange, WireEvent } from "../model/channels";
 import type { HubMessage } from "../streams/observer-hub";
 import type { ExecutionEvent, ObserveFilter, PauseEvent } from "../model/execution-event";
@@ -153,7 +153,7 @@ async function replay(
     ids: filter.ids ? [...filter.ids] : null,
   });
   const pauses: PauseEvent[] = withPauses
-    ? (await listPausesWithQueues(sql))
+    ? (await listPauses(sql))
         .map((p): PauseEvent => ({ kind: "paused", ...pauseTarget(p.kind, p.name, p.taskQueue), at: p.pausedAt, replayed: true }))
         .filter((event) => matchesPause(filter, event))
     : [];

@@ -158,5 +158,5 @@ export interface PausedTarget {
 
 /** Queues and tasks paused now (conductor.pause), with when. */
 export async function listPaused(sql: Sql): Promise<PausedTarget[]> {
-  return listPauses(sql);
+  return (await listPauses(sql)).map(({ kind, name, pausedAt }) => ({ kind, name, pausedAt }));
 }

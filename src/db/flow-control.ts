@@ -77,10 +77,13 @@ export async function setPaused(db: Db, target: PauseTarget, paused: boolean): P
   return row.changed;
 }
 
-export async function listPauses(db: Db): Promise<(PauseTarget & { pausedAt: Date })[]> {
-  const rows = await db<{ kind: "queue" | "task"; name: string; paused_at: Date }[]>`
-    select kind, name, paused_at from pgconductor.pauses order by kind, name`;
-  return rows.map((row) => ({ kind: row.kind, name: row.name, pausedAt: row.paused_at }));
+/** The pauses in force, with each paused task's queue (null: a queue's pause, or a task not registered). */
+export async function listPauses(db: Db): Promise<(PauseTarget & { pausedAt: Date; taskQueue: string | null })[]> {
+  const rows = await db<{ kind: "queue" | "task"; name: string; paused_at: Date; task_queue: string | null }[]>`
+    select p.kind, p.name, p.paused_at, t.queue as task_queue
+    from pgconductor.pauses p left join pgconductor.tasks t on p.kind = 'task' and t.key = p.name
+    order by p.kind, p.name`;
+  return rows.map((row) => ({ kind: row.kind, name: row.name, pausedAt: row.paused_at, taskQueue: row.task_queue }));
 }
 
 /** The database's now, when the target was paused (null: not paused now) and a task's queue. */
@@ -92,11 +95,3 @@ export async function pauseTime(db: Db, target: PauseTarget): Promise<{ now: Dat
   return { now: row.now, pausedAt: row.paused_at, taskQueue: row.task_queue };
 }
 
-/** The pauses in force, with each paused task's queue (null: task not registered). */
-export async function listPausesWithQueues(db: Db): Promise<(PauseTarget & { pausedAt: Date; taskQueue: string | null })[]> {
-  const rows = await db<{ kind: "queue" | "task"; name: string; paused_at: Date; task_queue: string | null }[]>`
-    select p.kind, p.name, p.paused_at, t.queue as task_queue
-    from pgconductor.pauses p left join pgconductor.tasks t on p.kind = 'task' and t.key = p.name
-    order by p.kind, p.name`;
-  return rows.map((row) => ({ kind: row.kind, name: row.name, pausedAt: row.paused_at, taskQueue: row.task_queue }));
-}

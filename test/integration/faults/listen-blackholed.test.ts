@@ -10,7 +10,7 @@ import { Conductor, Orchestrator, TaskSchemas, defineTask, type Logger } from "p
 import { useTestDatabase } from "../../support/database";
 import { eventually, hour, trackOrchestrators } from "../../support/helpers";
 import { countOutcomes, expectExactlyOnce } from "../../support/faults/outcomes";
-import { startTcpProxy, type TcpProxy } from "../../support/faults/tcp-proxy";
+import { startTcpProxyTo, type TcpProxy } from "../../support/faults/tcp-proxy";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "echo", payload: z.object({ i: z.number() }) })]);
 const db = useTestDatabase();
@@ -18,8 +18,7 @@ const track = trackOrchestrators();
 let proxy: TcpProxy;
 
 beforeAll(async () => {
-  const target = new URL(db.url);
-  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  proxy = await startTcpProxyTo(db.url);
 });
 afterAll(async () => proxy?.close());
 

@@ -13,7 +13,7 @@ import { WORK_CHANNEL } from "../../../src/model/channels";
 import { useTestDatabase } from "../../support/database";
 import { eventually, hour, trackOrchestrators } from "../../support/helpers";
 import { countOutcomes, expectExactlyOnce, invokeMany } from "../../support/faults/outcomes";
-import { startTcpProxy, type TcpProxy } from "../../support/faults/tcp-proxy";
+import { startTcpProxyTo, type TcpProxy } from "../../support/faults/tcp-proxy";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "echo", payload: z.object({ i: z.number() }) })]);
 const db = useTestDatabase();
@@ -21,8 +21,7 @@ const track = trackOrchestrators();
 let proxy: TcpProxy;
 
 beforeAll(async () => {
-  const target = new URL(db.url);
-  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  proxy = await startTcpProxyTo(db.url);
 });
 afterAll(async () => proxy?.close());
 

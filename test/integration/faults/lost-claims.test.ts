@@ -11,7 +11,7 @@ import { silentLogger } from "../../../src/model/logger";
 import { useTestDatabase } from "../../support/database";
 import { hour, trackOrchestrators } from "../../support/helpers";
 import { countOutcomes, expectExactlyOnce, invokeMany } from "../../support/faults/outcomes";
-import { startTcpProxy, type TcpProxy } from "../../support/faults/tcp-proxy";
+import { startTcpProxyTo, type TcpProxy } from "../../support/faults/tcp-proxy";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "quick", payload: z.object({ i: z.number() }) })]);
 const db = useTestDatabase();
@@ -19,8 +19,7 @@ const track = trackOrchestrators();
 let proxy: TcpProxy;
 
 beforeAll(async () => {
-  const target = new URL(db.url);
-  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  proxy = await startTcpProxyTo(db.url);
   await Conductor.create({ sql: db.sql, tasks, logger: silentLogger }).ensureInstalled();
 });
 afterAll(async () => proxy?.close());

@@ -10,7 +10,7 @@ import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js
 import { silentLogger } from "../../../src/model/logger";
 import { useTestDatabase } from "../../support/database";
 import { eventually, executionRow, hour, statusOf, trackOrchestrators } from "../../support/helpers";
-import { startTcpProxy, type TcpProxy } from "../../support/faults/tcp-proxy";
+import { startTcpProxyTo, type TcpProxy } from "../../support/faults/tcp-proxy";
 
 const tasks = TaskSchemas.fromSchema([defineTask({ name: "two-steps", payload: z.object({ fault: z.enum(["outage", "lost-reply"]) }) })]);
 const db = useTestDatabase();
@@ -19,8 +19,7 @@ let proxy: TcpProxy;
 let sql: postgres.Sql;
 
 beforeAll(async () => {
-  const target = new URL(db.url);
-  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+  proxy = await startTcpProxyTo(db.url);
   sql = postgres(proxy.urlFor(db.url), { onnotice: () => {}, backoff: () => 0.05 });
   await db.sql`create table side_effects (execution_id uuid, name text)`;
 });

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../../src/dev/local-postgres";
 import { postgresUser } from "../../../src/dev/postgres-binaries";
+import { urlThroughPort } from "./tcp-proxy";
 
 export interface PgBouncer {
   readonly port: number;
@@ -92,12 +93,7 @@ export async function startPgBouncer(targetUrl: string, options: { poolSize?: nu
   }
   return {
     port,
-    urlFor(url: string) {
-      const parsed = new URL(url);
-      parsed.hostname = "127.0.0.1";
-      parsed.port = String(port);
-      return parsed.toString();
-    },
+    urlFor: (url: string) => urlThroughPort(url, port),
     get output() {
       return output;
     },

@@ -113,6 +113,20 @@ function readFrontend(pair: Pair, chunk: Buffer, onStatement: (text: string) => 
   }
 }
 
+/** `url` with its host and port replaced by 127.0.0.1:`port` (a proxy or pooler in front of it). */
+export function urlThroughPort(url: string, port: number): string {
+  const parsed = new URL(url);
+  parsed.hostname = "127.0.0.1";
+  parsed.port = String(port);
+  return parsed.toString();
+}
+
+/** A proxy in front of the server of a connection string. */
+export function startTcpProxyTo(url: string): Promise<TcpProxy> {
+  const target = new URL(url);
+  return startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+}
+
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
   let nextId = 1;
@@ -183,12 +197,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
   const proxy: TcpProxy = {
     port,
-    urlFor(url: string) {
-      const parsed = new URL(url);
-      parsed.hostname = "127.0.0.1";
-      parsed.port = String(port);
-      return parsed.toString();
-    },
+    urlFor: (url: string) => urlThroughPort(url, port),
     get connections() {
       return [...pairs];
     },
