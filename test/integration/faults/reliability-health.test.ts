@@ -123,6 +123,8 @@ test("health reports the table-change consumer's mode and its slot's lag", async
   const health = await next(orchestrator.health$.pipe(filter((h) => h.tableChanges?.mode === "consuming")), "ok");
   expect(health.tableChanges).toMatchObject({ mode: "consuming", failure: null });
   await eventually(() => typeof orchestrator.health.tableChanges?.lagBytes === "number", { what: "the slot's lag" });
+  // status reads the health the monitor stored; the round that stores the lag may not have run yet.
+  await eventually(async () => /table changes consuming/.test(await statusReport(db.sql)), { what: "the stored health" });
   expect(await statusReport(db.sql)).toMatch(/ok, push listening, table changes consuming/);
   await orchestrator.stop();
 });
