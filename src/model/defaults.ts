@@ -46,3 +46,9 @@ export const LISTENER_RECONNECT_MAX_MS = 5_000;
 /** observe({ history: true }): executions created in the last hour, at most 1000. */
 export const DEFAULT_HISTORY_WINDOW_MS = 60 * 60 * 1000;
 export const DEFAULT_HISTORY_LIMIT = 1000;
+
+/**
+ * A claim that failed (the database away, a connection cut) is tried again after this long: the
+ * wake-up that started it is spent, and the sweep may be an hour away.
+ */
+export const CLAIM_RETRY_MS = 1_000;

@@ -9,6 +9,7 @@ import { coalesceRuns, collapseToNextTurn } from "./coalesce";
 import { initialMode, transition, triesLimited, wantsMore, type ProducerEvent, type ProducerMode } from "./producer-mode";
 import type { TaskControls } from "./task-controls";
 import type { WorkerOps } from "./worker-ops";
+import { CLAIM_RETRY_MS } from "../model/defaults";
 
 export interface ProducerDeps {
   ops: Pick<WorkerOps, "claim" | "claimLimited">;
@@ -23,6 +24,8 @@ export interface ProducerDeps {
   /** The number of reserved slots went down (the worker may be idle now). */
   onReleased: () => void;
   onError: (error: unknown) => void;
+  /** After a failed claim, the next try (default CLAIM_RETRY_MS). */
+  claimRetryMs?: number;
 }
 
 export class Producer {
@@ -31,6 +34,7 @@ export class Producer {
   private readonly wake$ = new Subject<void>();
   private readonly freed$ = new Subject<void>();
   private readonly subscription = new Subscription();
+  private retry: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly deps: ProducerDeps) {}
 
@@ -59,6 +63,7 @@ export class Producer {
 
   /** Ends the wake-up pipelines (after stop, once nothing is reserved). */
   close(): void {
+    if (this.retry) clearTimeout(this.retry);
     this.subscription.unsubscribe();
   }
 
@@ -77,6 +82,16 @@ export class Producer {
 
   get currentMode(): ProducerMode {
     return this.mode;
+  }
+
+  /** One pending retry at a time; any claim that runs meanwhile makes it harmless (coalesced). */
+  private retryLater(): void {
+    if (this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.wake$.next();
+    }, this.deps.claimRetryMs ?? CLAIM_RETRY_MS);
+    this.retry.unref?.();
   }
 
   private apply(event: ProducerEvent): void {
@@ -107,6 +122,7 @@ export class Producer {
           : await ops.claimLimited(queue, keys.unlimited, controls.limitsOf(limited), limit);
     } catch (error) {
       this.apply({ type: "claimFailed" });
+      this.retryLater();
       throw error;
     } finally {
       this.reserved -= limit - claimed.length;

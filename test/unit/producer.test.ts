@@ -5,7 +5,7 @@ import type { Task } from "../../src/model/task";
 import { MemoryWorkerOps } from "../support/memory-worker-ops";
 import { task, turns } from "../support/worker-fixtures";
 
-function producer(tasks: Task[], options: { concurrency: number; fetchBatchSize?: number; ops?: MemoryWorkerOps }) {
+function producer(tasks: Task[], options: { concurrency: number; fetchBatchSize?: number; ops?: MemoryWorkerOps; claimRetryMs?: number }) {
   const ops = options.ops ?? new MemoryWorkerOps();
   const claimed: ClaimedExecution[] = [];
   const errors: unknown[] = [];
@@ -19,6 +19,7 @@ function producer(tasks: Task[], options: { concurrency: number; fetchBatchSize?
     onWindowOpening: () => {},
     onReleased: () => {},
     onError: (error) => errors.push(error),
+    claimRetryMs: options.claimRetryMs,
   });
   return { p, ops, claimed, errors };
 }
@@ -26,6 +27,35 @@ function producer(tasks: Task[], options: { concurrency: number; fetchBatchSize?
 const limits = (ops: MemoryWorkerOps) => ops.calls.flatMap((c) => (c.op === "claim" || c.op === "claimLimited" ? [c.limit] : []));
 
 describe("producer", () => {
+  test("a failed claim is tried again after claimRetryMs, with no other wake-up", async () => {
+    jest.useFakeTimers({ doNotFake: ["setImmediate", "nextTick", "queueMicrotask"] });
+    try {
+      const ops = new MemoryWorkerOps();
+      ops.add("t", 2);
+      const claim = ops.claim.bind(ops);
+      let failures = 1;
+      ops.claim = async (...args: Parameters<MemoryWorkerOps["claim"]>) => {
+        if (failures-- > 0) throw new Error("connection reset");
+        return claim(...args);
+      };
+      const { p, claimed, errors } = producer([task("t")], { concurrency: 5, ops, claimRetryMs: 1_000 });
+      p.start();
+      await turns();
+      expect(errors).toHaveLength(1);
+      expect(claimed).toHaveLength(0);
+      jest.advanceTimersByTime(999);
+      await turns();
+      expect(claimed).toHaveLength(0);
+      jest.advanceTimersByTime(1);
+      await turns();
+      expect(claimed.map((e) => e.id)).toEqual(["e1", "e2"]);
+      p.stop();
+      p.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   test("claims fill the free slots and no more", async () => {
     const ops = new MemoryWorkerOps();
     ops.add("t", 5);

@@ -137,8 +137,11 @@ test("watch tails execution events until interrupted, then leaves no connection 
   expect(lines[2]).toMatch(new RegExp(`^\\S+Z\\s+completed\\s+echo\\s+default\\s+${id}\\s+#1\\s+\\{"text":"tail me"\\}$`));
   watch.child.kill("SIGINT");
   expect((await watch.done).code).toBe(0);
-  const [{ n }] = await db.sql`select count(*)::int as n from pg_stat_activity where application_name = ${OBSERVER_APPLICATION_NAME}`;
-  expect(n).toBe(0);
+  const observerBackends = async () =>
+    (await db.sql`select count(*)::int as n from pg_stat_activity where application_name = ${OBSERVER_APPLICATION_NAME}`)[0].n as number;
+  // The server ends the backend a moment after the exited client's socket closed.
+  await eventually(async () => (await observerBackends()) === 0, { what: "the observer backend to exit" });
+  expect(await observerBackends()).toBe(0);
   expect((await db.sql`select * from pgconductor.observers`).length).toBe(0);
 });
 
