@@ -27,14 +27,22 @@ test("two restarts of PostgreSQL during 2,000 executions: each completes exactly
   let orchestrator: Orchestrator | null = null;
   let starts = 0;
   const restarts: Promise<void>[] = [];
+  // Workers claim as soon as they start, before start() has started the services; a restart in
+  // that gap would fail start() itself (a fair outcome, but not what this test is about). So the
+  // restarts, and the handlers from the 400th on, wait for start() to return: they still land in
+  // the middle of the run.
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
   try {
     const conductor = Conductor.create({ sql, tasks, logger: silentLogger });
     await conductor.ensureInstalled();
     const work = conductor.createTask({ name: "work" }, { invocable: true }, async (_event, ctx) => {
       outcomes.started(ctx.executionId);
       starts += 1;
-      if (starts === 400) restarts.push(server.restart("immediate"));
-      if (starts === 1_200) restarts.push(server.restart("fast"));
+      const start = starts;
+      if (start >= 400) await started;
+      if (start === 400) restarts.push(server.restart("immediate"));
+      if (start === 1_200) restarts.push(server.restart("fast"));
       return null;
     });
     orchestrator = track(
@@ -52,6 +60,7 @@ test("two restarts of PostgreSQL during 2,000 executions: each completes exactly
     );
     outcomes.track(await invokeMany(conductor, { name: "work" }, 2_000)); // before the restarts can break an invoke
     await orchestrator.start();
+    markStarted();
     const report = await outcomes.waitForAll({ timeoutMs: 90_000 });
     await Promise.all(restarts);
     expect(restarts).toHaveLength(2);
