@@ -1,5 +1,5 @@
 import type { Task } from "./task";
-import { DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_WORKER_CONCURRENCY } from "./defaults";
+import { DEFAULT_CLAIM_AHEAD_MS, DEFAULT_FETCH_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_WORKER_CONCURRENCY } from "./defaults";
 
 export interface WorkerConfig {
   /** Handlers running at once in this worker (default 10). */
@@ -8,8 +8,16 @@ export interface WorkerConfig {
   pollIntervalMs?: number;
   /** The longest a finished result waits before it is written (default 0: as soon as no write is in flight). */
   flushIntervalMs?: number;
-  /** Most executions claimed in one statement (default: concurrency). */
+  /**
+   * Most executions one claim takes, and most the worker holds at once: running, plus claimed ahead
+   * into its local buffer (default 500, or concurrency when higher).
+   */
   fetchBatchSize?: number;
+  /**
+   * Claim ahead what this worker finishes in this many ms at its recent rate, up to fetchBatchSize
+   * (default 100; 0: claim only free slots). Slow handlers make the rate low, so they are not hoarded.
+   */
+  claimAheadMs?: number;
 }
 
 export type ResolvedWorkerConfig = Required<WorkerConfig>;
@@ -20,7 +28,8 @@ export function resolveWorkerConfig(config: WorkerConfig = {}): ResolvedWorkerCo
     concurrency,
     pollIntervalMs: positiveInteger(config.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS, "pollIntervalMs"),
     flushIntervalMs: Math.max(0, config.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS),
-    fetchBatchSize: positiveInteger(config.fetchBatchSize, concurrency, "fetchBatchSize"),
+    fetchBatchSize: positiveInteger(config.fetchBatchSize, Math.max(concurrency, DEFAULT_FETCH_BATCH_SIZE), "fetchBatchSize"),
+    claimAheadMs: nonNegative(config.claimAheadMs, DEFAULT_CLAIM_AHEAD_MS, "claimAheadMs"),
   };
 }
 
@@ -35,4 +44,10 @@ export interface WorkerDefinition {
   queue: string;
   tasks: readonly Task[];
   config: ResolvedWorkerConfig;
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`Worker config: ${name} must be a number of ms, 0 or more (got ${value})`);
+  return value;
 }

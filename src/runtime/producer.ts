@@ -1,7 +1,12 @@
 /**
- * The producer of one worker: turns wake-ups into claims of at most the free slots and hands each
- * claimed execution on. Its state is one ProducerMode (producer-mode.ts); the only other thing it
- * counts is the slots it has reserved (claimed executions whose outcome is not yet known).
+ * The producer of one worker: turns wake-ups into claims and hands each claimed execution on. A
+ * claim takes the free slots plus, when the worker is busy with fast work, a short stretch ahead
+ * (claim-ahead: what the worker finishes in `claimAheadMs` at its recent rate, see
+ * throughput-meter.ts), so a slot that frees finds its next execution in the worker's buffer
+ * instead of waiting a round trip. Claims that include limited tasks take only the free slots: a
+ * held execution of a limited task would block that task's slot for every other worker.
+ * Its state is one ProducerMode (producer-mode.ts); the only other thing it counts is what it has
+ * reserved (claimed executions, running or buffered, whose outcome is not yet known).
  */
 import { Subject, Subscription } from "rxjs";
 import type { ClaimedExecution } from "../db/claim";
@@ -10,13 +15,19 @@ import { initialMode, transition, triesLimited, wantsMore, type ProducerEvent, t
 import type { TaskControls } from "./task-controls";
 import type { WorkerOps } from "./worker-ops";
 import { CLAIM_RETRY_MS } from "../model/defaults";
+import { claimAhead, shouldRefill, ThroughputMeter } from "./throughput-meter";
 
 export interface ProducerDeps {
   ops: Pick<WorkerOps, "claim" | "claimLimited">;
   queue: string;
   controls: TaskControls;
   concurrency: number;
+  /** Most executions one claim takes and the worker holds (running and buffered). */
   fetchBatchSize: number;
+  /** Claim ahead this long of recent work (0: only free slots). */
+  claimAheadMs?: number;
+  /** Local clock for the throughput meter (tests inject one). */
+  now?: () => number;
   /** Each claimed execution, in claim order. */
   onClaimed: (execution: ClaimedExecution) => void;
   /** A window opens at this epoch ms: wake then. */
@@ -35,8 +46,11 @@ export class Producer {
   private readonly freed$ = new Subject<void>();
   private readonly subscription = new Subscription();
   private retry: ReturnType<typeof setTimeout> | null = null;
+  private readonly finished: ThroughputMeter;
 
-  constructor(private readonly deps: ProducerDeps) {}
+  constructor(private readonly deps: ProducerDeps) {
+    this.finished = new ThroughputMeter(500, deps.now ?? Date.now);
+  }
 
   start(): void {
     this.subscription.add(this.wake$.pipe(coalesceRuns(() => this.claim(), this.deps.onError)).subscribe());
@@ -53,6 +67,7 @@ export class Producer {
   /** An execution handed on by onClaimed has settled: its slot is free. */
   release(): void {
     this.reserved -= 1;
+    this.finished.record();
     if (wantsMore(this.mode)) this.freed$.next();
     this.deps.onReleased();
   }
@@ -94,6 +109,13 @@ export class Producer {
     this.retry.unref?.();
   }
 
+  /** Executions to claim beyond the free slots now. */
+  private aheadAllowance(): number {
+    const { concurrency, fetchBatchSize, claimAheadMs = 0 } = this.deps;
+    if (claimAheadMs === 0) return 0;
+    return claimAhead(this.finished.perSecond(), claimAheadMs, fetchBatchSize - concurrency);
+  }
+
   private apply(event: ProducerEvent): void {
     this.mode = transition(this.mode, event);
   }
@@ -101,12 +123,14 @@ export class Producer {
   private async claim(): Promise<number> {
     const { controls, ops, queue } = this.deps;
     if (this.mode.name !== "due") return 0;
-    const free = this.deps.concurrency - this.reserved;
-    if (free <= 0) return 0;
-    const limit = Math.min(free, this.deps.fetchBatchSize);
+    const { concurrency, fetchBatchSize } = this.deps;
+    if (this.reserved >= Math.max(concurrency, fetchBatchSize)) return 0;
+    const keys = controls.claimable();
+    const ahead = keys.limited.length > 0 ? 0 : this.aheadAllowance();
+    if (!shouldRefill(this.reserved, concurrency, ahead)) return 0;
+    const limit = Math.min(concurrency + ahead - this.reserved, fetchBatchSize);
     const tryLimited = triesLimited(this.mode);
     this.apply({ type: "claimStarted" });
-    const keys = controls.claimable();
     const limited = tryLimited ? keys.limited : [];
     if (keys.nextOpeningAt !== null) this.deps.onWindowOpening(keys.nextOpeningAt);
     if (keys.unlimited.length === 0 && keys.limited.length === 0) {

@@ -105,6 +105,15 @@ export class TaskControls {
     };
   }
 
+  /** Whether a claimed (buffered) execution of this task may start now: not paused, window open. */
+  mayStart(taskKey: string): boolean {
+    if (this.shouldPause(taskKey)) return false;
+    const pauses = this.pauses;
+    if (!pauses || pauses.isEmpty) return true;
+    const task = this.tasks.find((t) => t.name === taskKey);
+    return task === undefined || !pauses.isPaused(task.queue, taskKey);
+  }
+
   /** A running execution of this task stops at its next step or checkpoint (its window closed). */
   shouldPause(taskKey: string): boolean {
     const window = this.settings.get(taskKey)?.window;

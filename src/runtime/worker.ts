@@ -1,10 +1,13 @@
 /**
  * A worker runs the tasks of one queue. It assembles three parts: wake-ups (NOTIFY, the due timer,
- * the sweep, a LISTEN reconnect, a resume) feed the producer (producer.ts), which claims at most
- * the free slots; claimed executions run here with bounded concurrency; their outcomes go to the
- * completer (completer.ts), which writes them in batches.
+ * the sweep, a LISTEN reconnect, a resume) feed the producer (producer.ts), which claims the free
+ * slots and, for fast work, some ahead; claimed executions wait in this worker's buffer (claim
+ * order, so priority order) and run with bounded concurrency; their outcomes go to the completer
+ * (completer.ts), which writes them in batches. A buffered execution has not started: on stop, or
+ * when its task is paused or outside its window by the time a slot frees, it is released (its
+ * attempt is not counted) instead of run.
  */
-import { filter, firstValueFrom, map, merge, mergeMap, Subject, Subscription, type Observable, share } from "rxjs";
+import { filter, firstValueFrom, map, merge, Subject, Subscription, type Observable, share } from "rxjs";
 import type { Sql } from "postgres";
 import type { Logger } from "../model/logger";
 import type { Task } from "../model/task";
@@ -59,7 +62,9 @@ export class Worker {
   private readonly controllers = new Map<string, AbortController>();
   private readonly grace = new StopGrace();
   private readonly candidates$ = new Subject<number>();
-  private readonly claimed$ = new Subject<ClaimedExecution>();
+  /** Claimed, not yet started, in claim order. */
+  private readonly buffered: ClaimedExecution[] = [];
+  private runningCount = 0;
   private readonly idle$ = new Subject<void>();
   private readonly subscription = new Subscription();
   /** Windows, concurrency limits, batching and immediate removal of this worker's tasks. */
@@ -85,7 +90,11 @@ export class Worker {
       controls: this.controls,
       concurrency: config.concurrency,
       fetchBatchSize: config.fetchBatchSize,
-      onClaimed: (execution) => this.claimed$.next(execution),
+      claimAheadMs: config.claimAheadMs,
+      onClaimed: (execution) => {
+        this.buffered.push(execution);
+        this.startBuffered();
+      },
       onWindowOpening: (at) => this.candidates$.next(at),
       onReleased: () => this.checkIdle(),
       onError: (error) => deps.logger.error("claim failed", { queue, error }),
@@ -129,11 +138,6 @@ export class Worker {
     // we look up the next one too (as after a reconnect or a sweep).
     const refresh$ = merge(sources.listening$, sweep$, due$);
 
-    this.subscription.add(
-      this.claimed$
-        .pipe(mergeMap((execution) => this.run(execution), this.config.concurrency))
-        .subscribe(({ outcome, taskKey }) => this.settle(outcome, taskKey)),
-    );
     this.completer.start();
     this.subscription.add(this.completer.written.subscribe(() => this.checkIdle()));
     // Anything that may have made work runnable now.
@@ -161,6 +165,7 @@ export class Worker {
    */
   async stop(graceMs = Infinity): Promise<void> {
     this.producer.stop();
+    this.releaseBuffered();
     for (const runner of this.batchRunners.values()) runner.stop();
     const disarm = this.grace.arm(graceMs, this.deps.logger, this.queue);
     try {
@@ -193,14 +198,45 @@ export class Worker {
    * synchronously) or with an outcome not yet written. The heartbeat names them (issue 11, item 1).
    */
   heldIds(): string[] {
-    return [...this.controllers.keys(), ...this.completer.heldIds()];
+    return [...this.controllers.keys(), ...this.buffered.map((execution) => execution.id), ...this.completer.heldIds()];
   }
 
-  /** Aborts ctx.signal of a running execution (cancel); returns whether it runs here. */
+  /** Aborts ctx.signal of a running execution (cancel); returns whether it is held here. */
   abort(executionId: string, reason: string): boolean {
+    const waiting = this.buffered.find((execution) => execution.id === executionId);
+    // Not started yet: it starts as cancelled (run-execution.ts) when its turn comes.
+    if (waiting) waiting.cancel_requested = true;
+    if (waiting) return true;
     const controller = this.controllers.get(executionId);
     controller?.abort(reason);
     return controller !== undefined;
+  }
+
+  /** Starts buffered executions while slots are free. */
+  private startBuffered(): void {
+    while (this.runningCount < this.config.concurrency && this.buffered.length > 0) {
+      const execution = this.buffered.shift()!;
+      if (this.producer.stopped || !this.controls.mayStart(execution.task_key)) {
+        this.settle({ kind: "release", id: execution.id }, execution.task_key);
+        continue;
+      }
+      this.runningCount += 1;
+      this.run(execution)
+        .catch((error): { outcome: Outcome; taskKey: string } => {
+          this.deps.logger.error("running an execution failed", { queue: this.queue, execution: execution.id, error });
+          return { outcome: { kind: "release", id: execution.id }, taskKey: execution.task_key };
+        })
+        .then(({ outcome, taskKey }) => {
+          this.runningCount -= 1;
+          this.settle(outcome, taskKey);
+          this.startBuffered();
+        });
+    }
+  }
+
+  /** Stopping: what has not started goes back to the queue now, not after the running handlers. */
+  private releaseBuffered(): void {
+    for (const execution of this.buffered.splice(0)) this.settle({ kind: "release", id: execution.id }, execution.task_key);
   }
 
   private async run(execution: ClaimedExecution): Promise<{ outcome: Outcome; taskKey: string }> {

@@ -117,8 +117,10 @@ test("parseWorkNotification reads queue|epochMs, queues may contain the separato
 });
 
 test("worker config: defaults, and errors naming the field", () => {
-  expect(resolveWorkerConfig()).toMatchObject({ concurrency: 10, pollIntervalMs: 10_000, flushIntervalMs: 0, fetchBatchSize: 10 });
-  expect(resolveWorkerConfig({ concurrency: 3 }).fetchBatchSize).toBe(3);
+  expect(resolveWorkerConfig()).toMatchObject({ concurrency: 10, pollIntervalMs: 10_000, flushIntervalMs: 0, fetchBatchSize: 500, claimAheadMs: 100 });
+  expect(resolveWorkerConfig({ concurrency: 3 }).fetchBatchSize).toBe(500);
+  expect(resolveWorkerConfig({ concurrency: 800 }).fetchBatchSize).toBe(800);
+  expect(() => resolveWorkerConfig({ claimAheadMs: -1 })).toThrow(/claimAheadMs must be a number of ms, 0 or more \(got -1\)/);
   expect(() => resolveWorkerConfig({ concurrency: 0 })).toThrow(/concurrency must be a positive integer/);
   expect(() => resolveWorkerConfig({ pollIntervalMs: 1.5 })).toThrow(/pollIntervalMs/);
 });

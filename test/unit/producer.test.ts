@@ -5,7 +5,16 @@ import type { Task } from "../../src/model/task";
 import { MemoryWorkerOps } from "../support/memory-worker-ops";
 import { task, turns } from "../support/worker-fixtures";
 
-function producer(tasks: Task[], options: { concurrency: number; fetchBatchSize?: number; ops?: MemoryWorkerOps; claimRetryMs?: number }) {
+interface ProducerOptions {
+  concurrency: number;
+  fetchBatchSize?: number;
+  ops?: MemoryWorkerOps;
+  claimRetryMs?: number;
+  claimAheadMs?: number;
+  now?: () => number;
+}
+
+function producer(tasks: Task[], options: ProducerOptions) {
   const ops = options.ops ?? new MemoryWorkerOps();
   const claimed: ClaimedExecution[] = [];
   const errors: unknown[] = [];
@@ -20,6 +29,8 @@ function producer(tasks: Task[], options: { concurrency: number; fetchBatchSize?
     onReleased: () => {},
     onError: (error) => errors.push(error),
     claimRetryMs: options.claimRetryMs,
+    claimAheadMs: options.claimAheadMs,
+    now: options.now,
   });
   return { p, ops, claimed, errors };
 }
@@ -69,6 +80,80 @@ describe("producer", () => {
     await turns();
     expect(limits(ops)).toEqual([3, 1]);
     expect(claimed).toHaveLength(4);
+  });
+
+  test("claim-ahead: a worker finishing fast work holds its recent rate's worth beyond its slots, refilled in batches", async () => {
+    let now = 0;
+    const ops = new MemoryWorkerOps();
+    ops.add("t", 1_000);
+    const { p, claimed } = producer([task("t")], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops, now: () => now });
+    p.start();
+    await turns();
+    expect(limits(ops)).toEqual([2]); // nothing finished yet: no rate, only the free slots
+    // 100 finished within 250 ms (400/s): 100 ms ahead is 40 beyond the 2 slots.
+    for (let i = 0; i < 100; i++) {
+      now += 2.5;
+      p.release();
+      await turns();
+    }
+    const before = limits(ops).length;
+    expect(p.running).toBeLessThanOrEqual(42);
+    // A full buffer does not claim for every finish: only once half the allowance is free.
+    now += 1;
+    p.release();
+    await turns();
+    const afterOne = limits(ops).length;
+    expect(afterOne - before).toBeLessThanOrEqual(1);
+    expect(Math.max(...limits(ops))).toBeGreaterThan(2);
+    expect(Math.max(...limits(ops))).toBeLessThanOrEqual(42);
+    expect(claimed.length).toBe(new Set(claimed.map((e) => e.id)).size);
+    p.stop();
+    p.close();
+  });
+
+  test("claim-ahead stops when the work turns slow: the rate decays and only free slots are claimed", async () => {
+    let now = 0;
+    const ops = new MemoryWorkerOps();
+    ops.add("t", 1_000);
+    const { p } = producer([task("t")], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops, now: () => now });
+    p.start();
+    await turns();
+    for (let i = 0; i < 40; i++) {
+      now += 2.5;
+      p.release();
+      await turns();
+    }
+    const held = p.running;
+    expect(held).toBeGreaterThan(2);
+    // Then the handlers turn slow: one finish a second. Once the buffer has run down, each finish
+    // claims exactly the slot it freed.
+    for (let i = 0; i < held; i++) {
+      now += 1_000;
+      p.release();
+      await turns();
+    }
+    expect(limits(ops).slice(-2)).toEqual([1, 1]); // (the first slow finish still saw the fast window)
+    expect(p.running).toBe(2);
+    p.stop();
+    p.close();
+  });
+
+  test("a claim that includes limited tasks takes only the free slots, whatever the rate", async () => {
+    let now = 0;
+    const ops = new MemoryWorkerOps();
+    ops.add("t", 500);
+    const { p } = producer([task("t", { concurrency: 5 })], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops, now: () => now });
+    p.start();
+    await turns();
+    for (let i = 0; i < 40; i++) {
+      now += 2.5;
+      p.release();
+      await turns();
+    }
+    expect(Math.max(...limits(ops))).toBe(2);
+    expect(p.running).toBeLessThanOrEqual(2);
+    p.stop();
+    p.close();
   });
 
   test("a full claim claims again at once; a short one waits for a wake-up", async () => {
