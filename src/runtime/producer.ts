@@ -1,8 +1,8 @@
 /**
  * The producer of one worker: turns wake-ups into claims and hands each claimed execution on. A
  * claim takes the free slots plus, when the worker is busy with fast work, a short stretch ahead
- * (claim-ahead: what the worker finishes in `claimAheadMs` at its recent rate, see
- * throughput-meter.ts), so a slot that frees finds its next execution in the worker's buffer
+ * (claim-ahead: what its slots finish in `claimAheadMs` at the handlers' recent duration,
+ * see claim-ahead.ts), so a slot that frees finds its next execution in the worker's buffer
  * instead of waiting a round trip. Claims that include limited tasks take only the free slots: a
  * held execution of a limited task would block that task's slot for every other worker.
  * Its state is one ProducerMode (producer-mode.ts); the only other thing it counts is what it has
@@ -15,7 +15,7 @@ import { initialMode, transition, triesLimited, wantsMore, type ProducerEvent, t
 import type { TaskControls } from "./task-controls";
 import type { WorkerOps } from "./worker-ops";
 import { CLAIM_RETRY_MS } from "../model/defaults";
-import { claimAhead, shouldRefill, ThroughputMeter } from "./throughput-meter";
+import { claimAhead, HandlerDurations, shouldRefill } from "./claim-ahead";
 
 export interface ProducerDeps {
   ops: Pick<WorkerOps, "claim" | "claimLimited">;
@@ -26,8 +26,6 @@ export interface ProducerDeps {
   fetchBatchSize: number;
   /** Claim ahead this long of recent work (0: only free slots). */
   claimAheadMs?: number;
-  /** Local clock for the throughput meter (tests inject one). */
-  now?: () => number;
   /** Each claimed execution, in claim order. */
   onClaimed: (execution: ClaimedExecution) => void;
   /** A window opens at this epoch ms: wake then. */
@@ -46,11 +44,9 @@ export class Producer {
   private readonly freed$ = new Subject<void>();
   private readonly subscription = new Subscription();
   private retry: ReturnType<typeof setTimeout> | null = null;
-  private readonly finished: ThroughputMeter;
+  private readonly durations = new HandlerDurations();
 
-  constructor(private readonly deps: ProducerDeps) {
-    this.finished = new ThroughputMeter(500, deps.now ?? Date.now);
-  }
+  constructor(private readonly deps: ProducerDeps) {}
 
   start(): void {
     this.subscription.add(this.wake$.pipe(coalesceRuns(() => this.claim(), this.deps.onError)).subscribe());
@@ -64,10 +60,10 @@ export class Producer {
     this.wake$.next();
   }
 
-  /** An execution handed on by onClaimed has settled: its slot is free. */
-  release(): void {
+  /** An execution handed on by onClaimed has settled: its slot is free. `ranMs`: its handler's time (null: it did not start). */
+  release(ranMs: number | null = null): void {
     this.reserved -= 1;
-    this.finished.record();
+    if (ranMs !== null) this.durations.record(ranMs);
     if (wantsMore(this.mode)) this.freed$.next();
     this.deps.onReleased();
   }
@@ -113,7 +109,7 @@ export class Producer {
   private aheadAllowance(): number {
     const { concurrency, fetchBatchSize, claimAheadMs = 0 } = this.deps;
     if (claimAheadMs === 0) return 0;
-    return claimAhead(this.finished.perSecond(), claimAheadMs, fetchBatchSize - concurrency);
+    return claimAhead(this.durations.average, concurrency, claimAheadMs, fetchBatchSize - concurrency);
   }
 
   private apply(event: ProducerEvent): void {

@@ -221,6 +221,7 @@ export class Worker {
         continue;
       }
       this.runningCount += 1;
+      const startedAt = performance.now();
       this.run(execution)
         .catch((error): { outcome: Outcome; taskKey: string } => {
           this.deps.logger.error("running an execution failed", { queue: this.queue, execution: execution.id, error });
@@ -228,7 +229,7 @@ export class Worker {
         })
         .then(({ outcome, taskKey }) => {
           this.runningCount -= 1;
-          this.settle(outcome, taskKey);
+          this.settle(outcome, taskKey, performance.now() - startedAt);
           this.startBuffered();
         });
     }
@@ -269,13 +270,14 @@ export class Worker {
     return withTimeout(attempt, { taskName: task.name, ms: timeoutMs, controller }, (error) => failure(execution, task, error));
   }
 
-  private settle(outcome: Outcome, taskKey: string): void {
+  /** `ranMs`: how long it ran here (null: released before it started). */
+  private settle(outcome: Outcome, taskKey: string, ranMs: number | null = null): void {
     if (outcome.kind === "fail") {
       this.deps.logger.warn("execution failed", { queue: this.queue, execution: outcome.id, error: outcome.error });
     }
     // Queued before the slot is freed, so the worker is never seen idle with an outcome unwritten.
     this.completer.add(outcome, taskKey);
-    this.producer.release();
+    this.producer.release(ranMs);
   }
 
   private checkIdle(): void {

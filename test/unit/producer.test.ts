@@ -11,7 +11,6 @@ interface ProducerOptions {
   ops?: MemoryWorkerOps;
   claimRetryMs?: number;
   claimAheadMs?: number;
-  now?: () => number;
 }
 
 function producer(tasks: Task[], options: ProducerOptions) {
@@ -30,7 +29,6 @@ function producer(tasks: Task[], options: ProducerOptions) {
     onError: (error) => errors.push(error),
     claimRetryMs: options.claimRetryMs,
     claimAheadMs: options.claimAheadMs,
-    now: options.now,
   });
   return { p, ops, claimed, errors };
 }
@@ -82,72 +80,57 @@ describe("producer", () => {
     expect(claimed).toHaveLength(4);
   });
 
-  test("claim-ahead: a worker finishing fast work holds its recent rate's worth beyond its slots, refilled in batches", async () => {
-    let now = 0;
+  test("claim-ahead: after fast finishes a worker holds what its slots finish in claimAheadMs, refilled in batches", async () => {
     const ops = new MemoryWorkerOps();
     ops.add("t", 1_000);
-    const { p, claimed } = producer([task("t")], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops, now: () => now });
+    const { p, claimed } = producer([task("t")], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops });
     p.start();
     await turns();
-    expect(limits(ops)).toEqual([2]); // nothing finished yet: no rate, only the free slots
-    // 100 finished within 250 ms (400/s): 100 ms ahead is 40 beyond the 2 slots.
-    for (let i = 0; i < 100; i++) {
-      now += 2.5;
-      p.release();
-      await turns();
-    }
-    const before = limits(ops).length;
-    expect(p.running).toBeLessThanOrEqual(42);
-    // A full buffer does not claim for every finish: only once half the allowance is free.
-    now += 1;
-    p.release();
+    expect(limits(ops)).toEqual([2]); // no handler has finished: only the free slots
+    p.release(5); // 5 ms handlers: 2 slots finish 40 in 100 ms
     await turns();
-    const afterOne = limits(ops).length;
-    expect(afterOne - before).toBeLessThanOrEqual(1);
-    expect(Math.max(...limits(ops))).toBeGreaterThan(2);
-    expect(Math.max(...limits(ops))).toBeLessThanOrEqual(42);
+    expect(limits(ops)).toEqual([2, 41]);
+    expect(p.running).toBe(42);
+    // A full buffer does not claim for every finish, only once half the allowance (20) is free.
+    for (let i = 0; i < 19; i++) p.release(5);
+    await turns();
+    expect(limits(ops)).toEqual([2, 41]);
+    p.release(5);
+    await turns();
+    expect(limits(ops)).toEqual([2, 41, 20]);
     expect(claimed.length).toBe(new Set(claimed.map((e) => e.id)).size);
     p.stop();
     p.close();
   });
 
-  test("claim-ahead stops when the work turns slow: the rate decays and only free slots are claimed", async () => {
-    let now = 0;
+  test("claim-ahead stops when the work turns slow: each finish then claims only the slot it freed", async () => {
     const ops = new MemoryWorkerOps();
     ops.add("t", 1_000);
-    const { p } = producer([task("t")], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops, now: () => now });
+    const { p } = producer([task("t")], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops });
     p.start();
     await turns();
-    for (let i = 0; i < 40; i++) {
-      now += 2.5;
-      p.release();
-      await turns();
-    }
+    p.release(5);
+    await turns();
     const held = p.running;
-    expect(held).toBeGreaterThan(2);
-    // Then the handlers turn slow: one finish a second. Once the buffer has run down, each finish
-    // claims exactly the slot it freed.
+    expect(held).toBe(42);
     for (let i = 0; i < held; i++) {
-      now += 1_000;
-      p.release();
+      p.release(1_000);
       await turns();
     }
-    expect(limits(ops).slice(-2)).toEqual([1, 1]); // (the first slow finish still saw the fast window)
+    expect(limits(ops).slice(-2)).toEqual([1, 1]);
     expect(p.running).toBe(2);
     p.stop();
     p.close();
   });
 
-  test("a claim that includes limited tasks takes only the free slots, whatever the rate", async () => {
-    let now = 0;
+  test("a claim that includes limited tasks takes only the free slots, however fast the handlers", async () => {
     const ops = new MemoryWorkerOps();
     ops.add("t", 500);
-    const { p } = producer([task("t", { concurrency: 5 })], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops, now: () => now });
+    const { p } = producer([task("t", { concurrency: 5 })], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops });
     p.start();
     await turns();
-    for (let i = 0; i < 40; i++) {
-      now += 2.5;
-      p.release();
+    for (let i = 0; i < 20; i++) {
+      p.release(1);
       await turns();
     }
     expect(Math.max(...limits(ops))).toBe(2);

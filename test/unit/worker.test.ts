@@ -10,9 +10,9 @@ function gate() {
   return { promise, open };
 }
 
-function worker(handler: () => Promise<unknown>, concurrency = 2) {
+function worker(handler: () => Promise<unknown>, concurrency = 2, fetchBatchSize?: number, claimAheadMs?: number) {
   const ops = new MemoryWorkerOps();
-  const w = new Worker("default", [task("t", {}, handler)], resolveWorkerConfig({ concurrency, pollIntervalMs: 3_600_000 }), {
+  const w = new Worker("default", [task("t", {}, handler)], resolveWorkerConfig({ concurrency, fetchBatchSize, claimAheadMs, pollIntervalMs: 3_600_000 }), {
     sql: undefined as never,
     orchestratorId: "o",
     logger: silentLogger,
@@ -60,5 +60,45 @@ describe("worker", () => {
     expect(ops.count("completed")).toBe(2);
     expect(ops.count("pending")).toBe(3);
     expect(ops.callsOf("claim")).toHaveLength(1);
+  });
+
+  /** A worker whose first handler returns at once (so it claims ahead) and whose others wait for `gate`. */
+  async function withBuffer() {
+    const handlers = gate();
+    let calls = 0;
+    const { ops, start, w } = worker(async () => (calls++ === 0 ? null : handlers.promise), 2, 12, 60_000);
+    ops.add("t", 30);
+    start();
+    await turns(10);
+    return { handlers, ops, w, calls: () => calls };
+  }
+
+  test("claim-ahead: buffered executions are held (heartbeat ids) but not started; stop returns them to the queue at once", async () => {
+    const { handlers, ops, w, calls } = await withBuffer();
+    expect(ops.count("completed")).toBe(1);
+    expect(ops.count("running")).toBe(12); // 2 running + 10 buffered (fetchBatchSize 12 caps what it holds)
+    expect(calls()).toBe(3);
+    expect(w.heldIds()).toHaveLength(12);
+    const stopping = w.stop();
+    await turns(10);
+    expect(ops.count("running")).toBe(2); // the buffered ten released without waiting for the handlers
+    expect(ops.count("pending")).toBe(27);
+    handlers.open();
+    await stopping;
+    expect(calls()).toBe(3);
+    expect(ops.count("completed")).toBe(3);
+    expect(ops.count("pending")).toBe(27);
+  });
+
+  test("claim-ahead: a cancel reaches a buffered execution, which ends cancelled without running", async () => {
+    const { handlers, ops, w, calls } = await withBuffer();
+    const buffered = w.heldIds().filter((id) => ops.executions.find((e) => e.id === id)?.status === "running").at(-1)!;
+    expect(w.abort(buffered, "cancelled")).toBe(true);
+    handlers.open();
+    await turns(30);
+    expect(ops.executions.find((e) => e.id === buffered)!.status).toBe("failed"); // the stand-in's "cancelled"
+    expect(calls()).toBe(29); // every execution but the cancelled one ran its handler
+    expect(ops.count("completed")).toBe(29);
+    await w.stop();
   });
 });
