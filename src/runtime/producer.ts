@@ -12,7 +12,7 @@ import { Subject, Subscription } from "rxjs";
 import type { ClaimedExecution } from "../db/claim";
 import { coalesceRuns, collapseToNextTurn } from "./coalesce";
 import { initialMode, transition, triesLimited, wantsMore, type ProducerEvent, type ProducerMode } from "./producer-mode";
-import type { TaskControls } from "./task-controls";
+import type { ClaimableKeys, TaskControls } from "./task-controls";
 import type { WorkerOps } from "./worker-ops";
 import { CLAIM_RETRY_MS } from "../model/defaults";
 import { claimAhead, HandlerDurations, shouldRefill } from "./claim-ahead";
@@ -117,17 +117,20 @@ export class Producer {
   }
 
   private async claim(): Promise<number> {
-    const { controls, ops, queue } = this.deps;
+    const { controls, queue } = this.deps;
     if (this.mode.name !== "due") return 0;
     const { concurrency, fetchBatchSize } = this.deps;
     if (this.reserved >= Math.max(concurrency, fetchBatchSize)) return 0;
     const keys = controls.claimable();
-    const ahead = keys.limited.length > 0 ? 0 : this.aheadAllowance();
+    const ahead = keys.unlimited.length > 0 ? this.aheadAllowance() : 0;
     if (!shouldRefill(this.reserved, concurrency, ahead)) return 0;
     const limit = Math.min(concurrency + ahead - this.reserved, fetchBatchSize);
+    // Limited tasks only fill free slots: buffered, a limited execution would hold its task's slot
+    // from every other worker. What is claimed ahead comes from the unlimited tasks.
+    const slots = keys.limited.length === 0 ? limit : Math.min(limit, Math.max(0, concurrency - this.reserved));
     const tryLimited = triesLimited(this.mode);
     this.apply({ type: "claimStarted" });
-    const limited = tryLimited ? keys.limited : [];
+    const limited = tryLimited && slots > 0 ? keys.limited : [];
     if (keys.nextOpeningAt !== null) this.deps.onWindowOpening(keys.nextOpeningAt);
     if (keys.unlimited.length === 0 && keys.limited.length === 0) {
       this.apply({ type: "claimEnded", full: false, limitedFound: null });
@@ -136,10 +139,8 @@ export class Producer {
     this.reserved += limit;
     let claimed: ClaimedExecution[] = [];
     try {
-      claimed =
-        keys.limited.length === 0
-          ? await ops.claim(queue, keys.unlimited, limit)
-          : await ops.claimLimited(queue, keys.unlimited, controls.limitsOf(limited), limit);
+      claimed = await this.claimSlots(keys, limited, slots);
+      if (limit > slots && claimed.length === slots) claimed = claimed.concat(await this.claimAheadOf(keys.unlimited, limit - slots));
     } catch (error) {
       this.apply({ type: "claimFailed" });
       this.retryLater();
@@ -153,5 +154,26 @@ export class Producer {
     if (this.mode.name === "due") this.wake$.next();
     else this.deps.onReleased();
     return claimed.length;
+  }
+
+  /** The free slots: one plain claim, or limited tasks first (within their limits), then the rest. */
+  private claimSlots(keys: ClaimableKeys, limited: readonly string[], slots: number): Promise<ClaimedExecution[]> {
+    const { ops, queue, controls } = this.deps;
+    if (slots === 0) return Promise.resolve([]);
+    if (keys.limited.length === 0) return ops.claim(queue, keys.unlimited, slots);
+    return ops.claimLimited(queue, keys.unlimited, controls.limitsOf(limited), slots);
+  }
+
+  /**
+   * The part ahead of a worker with limited tasks, a second statement. Its failure does not lose
+   * what the first one claimed: it is reported, and the next wake-up claims again.
+   */
+  private async claimAheadOf(unlimited: readonly string[], count: number): Promise<ClaimedExecution[]> {
+    try {
+      return await this.deps.ops.claim(this.deps.queue, unlimited, count);
+    } catch (error) {
+      this.deps.onError(error);
+      return [];
+    }
   }
 }

@@ -123,7 +123,30 @@ describe("producer", () => {
     p.close();
   });
 
-  test("a claim that includes limited tasks takes only the free slots, however fast the handlers", async () => {
+  test("limited tasks only ever fill free slots; what is claimed ahead comes from the unlimited tasks", async () => {
+    const ops = new MemoryWorkerOps();
+    ops.add("limited", 100);
+    ops.add("free", 100);
+    const { p, claimed } = producer([task("limited", { concurrency: 5 }), task("free")], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops });
+    p.start();
+    await turns();
+    for (let i = 0; i < 10; i++) {
+      p.release(1);
+      await turns();
+    }
+    const limitedClaims = ops.callsOf("claimLimited");
+    expect(limitedClaims.length).toBeGreaterThan(0);
+    expect(Math.max(...limitedClaims.map((c) => c.limit))).toBeLessThanOrEqual(2);
+    const ahead = ops.callsOf("claim");
+    expect(ahead.length).toBeGreaterThan(0);
+    expect(ahead.every((c) => c.taskKeys.length === 1 && c.taskKeys[0] === "free")).toBe(true);
+    expect(p.running).toBeGreaterThan(2);
+    expect(claimed.length).toBe(new Set(claimed.map((e) => e.id)).size);
+    p.stop();
+    p.close();
+  });
+
+  test("a worker whose only tasks are limited claims only its free slots, however fast the handlers", async () => {
     const ops = new MemoryWorkerOps();
     ops.add("t", 500);
     const { p } = producer([task("t", { concurrency: 5 })], { concurrency: 2, fetchBatchSize: 50, claimAheadMs: 100, ops });
