@@ -6,20 +6,33 @@ import { ChildExecutionError, ChildTimeoutError } from "../model/errors";
 import type { Task } from "../model/task";
 import type { ClaimedExecution } from "../db/claim";
 import { isInterruption } from "./interruptions";
-import type { ExecutionControl } from "./task-context";
+import type { ExecutionControl, UnsavedStep } from "./task-context";
 import { flowSettingsOf } from "../model/flow-settings";
 import { retryAfterOf, retryDelayMs } from "./retry-delay";
 
-export type Outcome =
+/** `steps`: the attempt's last step result, written before the outcome (task-context.ts). */
+export type Outcome = (
   | { kind: "complete"; id: string; result: unknown }
   /** delayMs: before the next attempt (retry policy or the error's retryAfterMs); null: default backoff. */
   | { kind: "fail"; id: string; error: string; final: boolean; delayMs?: number | null; cause?: unknown }
   | { kind: "release"; id: string }
   | { kind: "cancelled"; id: string }
   /** The execution already hung up in the database (sleep, child): nothing left to write. */
-  | { kind: "suspended"; id: string };
+  | { kind: "suspended"; id: string }
+) & { steps?: UnsavedStep[] };
 
 export async function runExecution(
+  execution: ClaimedExecution,
+  task: Task,
+  control: ExecutionControl,
+  makeContext: (control: ExecutionControl) => object,
+): Promise<Outcome> {
+  const outcome = await handlerOutcome(execution, task, control, makeContext);
+  const unsaved = control.unsavedStep;
+  return unsaved ? { ...outcome, steps: [unsaved] } : outcome;
+}
+
+async function handlerOutcome(
   execution: ClaimedExecution,
   task: Task,
   control: ExecutionControl,

@@ -1,6 +1,12 @@
 /**
  * Builds `ctx` for one attempt of one execution. Steps, sleeps and child results are stored in
  * `pgconductor.steps` under a prefix (`step:`, `sleep:`, `invoke:`) so their names never collide.
+ *
+ * A step's result is written when the handler next reaches the database (the next step, a sleep,
+ * a child invoke) or, for the last step, together with the attempt's outcome: a step never runs
+ * before every step before it is stored, but the last one costs the handler no round trip. A crash
+ * before the outcome is written runs the last step again, as a crash before any step's write always
+ * did: steps are at least once.
  */
 import type { Sql } from "postgres";
 import { ChildExecutionError, ChildTimeoutError, PgConductorError } from "../model/errors";
@@ -23,6 +29,14 @@ export interface ExecutionControl {
   shouldRelease(): boolean;
   /** Set when the execution hung up in the database; the handler's outcome is then ignored. */
   suspended: boolean;
+  /** The last step's result, not yet written: the next step writes it first, or the outcome carries it. */
+  unsavedStep?: UnsavedStep | null;
+}
+
+export interface UnsavedStep {
+  executionId: string;
+  name: string;
+  result: unknown;
 }
 
 export interface ChildInvoker {
@@ -68,15 +82,20 @@ export function createTaskContext(options: {
     claimName(key, `Step "${name}"`);
     interruptIfNeeded();
     if (control.stored.has(key)) return (control.stored.get(key) as { value?: T }).value as T;
-    // The span covers the function and storing its result: what a step costs the attempt.
-    const stored = await traceStep(name, async () => {
-      const value = await fn();
-      const stored = { value: toJson(value, `Step "${name}"`) };
-      await stepWriterFor(sql).save(control.executionId, key, stored);
-      return stored;
-    });
+    await saveUnsavedStep();
+    // The span covers the function: its result is written at the next boundary (see the top).
+    const stored = await traceStep(name, async () => ({ value: toJson(await fn(), `Step "${name}"`) }));
     control.stored.set(key, stored);
+    control.unsavedStep = { executionId: control.executionId, name: key, result: stored };
     return stored.value as T;
+  }
+
+  /** Before anything that depends on the steps so far being stored. */
+  async function saveUnsavedStep(): Promise<void> {
+    const unsaved = control.unsavedStep;
+    if (!unsaved) return;
+    await stepWriterFor(sql).save(unsaved.executionId, unsaved.name, unsaved.result);
+    control.unsavedStep = null;
   }
 
   async function sleep(name: string, ms: number): Promise<void> {
@@ -87,6 +106,7 @@ export function createTaskContext(options: {
     interruptIfNeeded();
     const stored = control.stored.get(key) as { until?: string } | undefined;
     if (stored?.until && Date.parse(stored.until) <= Date.now()) return;
+    await saveUnsavedStep();
     const state = await traceSpan(`pgconductor.sleep ${name}`, { "pgconductor.sleep_ms": ms }, () => sleepExecution(sql, control.executionId, key, ms));
     if (state === "waiting") suspend();
   }
@@ -102,6 +122,7 @@ export function createTaskContext(options: {
     interruptIfNeeded();
     let outcome = control.stored.get(key) as { result?: unknown; error?: string } | undefined;
     if (!outcome) {
+      await saveUnsavedStep();
       // The child's row carries this span's traceparent: its attempts continue the parent's trace.
       const row = await traceSpan(`pgconductor.invoke ${name}`, { "pgconductor.child_task": ref.name }, async () => {
         const child = await children.prepareChild(ref, payload);

@@ -2,9 +2,15 @@ import type { Sql } from "postgres";
 import { completeExecutions, failExecutions, markCancelled, releaseExecutions } from "../db/outcomes";
 import type { Outcome } from "./run-execution";
 import { failWithDelays } from "../db/flow-control";
+import { saveSteps } from "../db/steps";
 
-/** Writes a batch of outcomes: one statement per kind present (usually just one). */
+/**
+ * Writes a batch of outcomes: one statement per kind present (usually just one), after the last
+ * step results they carry (a retry must find them stored; a completed execution does not care).
+ */
 export async function writeOutcomes(sql: Sql, outcomes: readonly Outcome[]): Promise<void> {
+  const steps = outcomes.flatMap((o) => o.steps ?? []);
+  if (steps.length) await saveSteps(sql, steps);
   const completed = outcomes.filter((o): o is Extract<Outcome, { kind: "complete" }> => o.kind === "complete");
   const failed = outcomes.filter((o): o is Extract<Outcome, { kind: "fail" }> => o.kind === "fail");
   const released = outcomes.filter((o) => o.kind === "release").map((o) => o.id);
