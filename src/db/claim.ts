@@ -28,20 +28,9 @@ export interface ClaimedExecution {
  */
 const present = (rows: readonly (ClaimedExecution | undefined)[]): ClaimedExecution[] => rows.filter((row): row is ClaimedExecution => row !== undefined);
 
-/**
- * A claim's commit does not wait for its WAL to reach the disk (synchronous_commit off for this one
- * transaction; set_config is local to it, so this holds behind a transaction pooler too). Losing a
- * claim in a server crash only puts its executions back to pending, and at-least-once already means a
- * handler may run again; the completion that follows commits durably and flushes the claim's WAL with
- * it. On a server with fsync on this takes a disk flush off the path from invoke to handler start.
- * The LATERAL makes the setting run before the claim, whatever the plan.
- */
-export const ASYNC_COMMIT = "select set_config('synchronous_commit', 'off', true)";
-
 export async function claimExecutions(db: Db, orchestratorId: string, queue: string, taskKeys: readonly string[], limit: number) {
   return present(await db<ClaimedExecution[]>`
-    select c.* from (${db.unsafe(ASYNC_COMMIT)}) as async_commit,
-      lateral pgconductor.claim(${orchestratorId}::uuid, ${queue}, ${taskKeys as string[]}::text[], ${limit}) as c`);
+    select * from pgconductor.claim(${orchestratorId}::uuid, ${queue}, ${taskKeys as string[]}::text[], ${limit})`);
 }
 
 /** Claims for a worker with limited tasks: those first (each within its free slots), then the rest. */

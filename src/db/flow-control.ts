@@ -40,17 +40,15 @@ export async function claimLimited(
   limited: readonly TaskLimits[],
   limit: number,
 ) {
-  // Commits without waiting for the WAL flush, as claimExecutions (claim.ts) explains.
   return presentRows(await db<ClaimedExecution[]>`
-    select c.* from (select set_config('synchronous_commit', 'off', true)) as async_commit,
-      pgconductor.claim_limited(${orchestratorId}::uuid, ${queue}, ${unlimitedKeys as string[]}::text[],
+    select * from pgconductor.claim_limited(${orchestratorId}::uuid, ${queue}, ${unlimitedKeys as string[]}::text[],
       ${limited.map((l) => l.key)}::text[],
       ${limited.map((l) => l.concurrency)}::int[],
       ${limited.map((l) => l.keyConcurrency)}::int[],
       ${limited.map((l) => l.rateLimit)}::int[],
       ${limited.map((l) => l.ratePeriodSeconds)}::float8[],
       ${limited.map((l) => String(l.ratePerKey))}::text[]::boolean[],
-      ${limit}) as c`);
+      ${limit})`);
 }
 
 /** Failed attempts; a non-null delay sets the time of the next attempt (else the default backoff). */

@@ -2,17 +2,10 @@
 import type { Db } from "./db";
 import { json } from "./db";
 
-/**
- * Commits without waiting for the WAL flush, as a claim does (claim.ts): a step write lost in a
- * server crash runs the step again, which is what a worker crash before the write always did (steps
- * are at least once). Whatever the handler does next that must last (a sleep, a child, the outcome)
- * commits durably and flushes the step's WAL with it.
- */
 export async function saveSteps(db: Db, steps: readonly { executionId: string; name: string; result: unknown }[]) {
   if (steps.length === 0) return;
   await db`select pgconductor.save_steps(${steps.map((s) => s.executionId)}::uuid[], ${steps.map((s) => s.name)}::text[],
-    ${steps.map((s) => json(s.result))}::text[]::jsonb[])
-    from (select set_config('synchronous_commit', 'off', true)) as async_commit`;
+    ${steps.map((s) => json(s.result))}::text[]::jsonb[])`;
 }
 
 export async function sleepExecution(db: Db, executionId: string, name: string, ms: number): Promise<"done" | "waiting"> {
