@@ -1,7 +1,10 @@
 /**
  * Reads for finding executions (dashboard, `pgconductor list/show`, bulk retry/cancel). Each filter
  * is added to the statement only when given, so the planner sees plain equalities and can take the
- * indexes of sql/008_operations.sql instead of scanning the table.
+ * list indexes instead of scanning the table. Those cover finished and unfinished rows separately
+ * (sql/019_finished_list_indexes.sql: a claim then writes fewer index entries), so a list reads
+ * each part newest first, with its statuses named literally (a parameter would not let the planner
+ * match the indexes' predicates), and merges them.
  */
 import type { Db } from "./db";
 
@@ -51,22 +54,45 @@ function conditions(db: Db, q: ExecutionQuery) {
     ${q.before ? db`and (e.created_at, e.id) < (select b.created_at, b.id from pgconductor.executions b where b.id = ${q.before}::uuid)` : none}`;
 }
 
+const FINISHED: readonly ExecutionStatus[] = ["completed", "failed", "cancelled"];
+const UNFINISHED: readonly ExecutionStatus[] = ["pending", "running"];
+
+/** The parts of the table a list reads: those with some of the asked-for statuses. */
+function parts(q: ExecutionQuery): ("finished" | "unfinished")[] {
+  const wanted = (part: readonly ExecutionStatus[]) => q.statuses === null || part.some((status) => q.statuses!.includes(status));
+  return [...(wanted(FINISHED) ? (["finished"] as const) : []), ...(wanted(UNFINISHED) ? (["unfinished"] as const) : [])];
+}
+
+function partCondition(db: Db, part: "finished" | "unfinished") {
+  return part === "finished" ? db`e.status in ('completed', 'failed', 'cancelled')` : db`e.status in ('pending', 'running')`;
+}
+
+/** The ids of the newest matching executions of each part (each part at most `limit`), as one statement. */
+function newestIds(db: Db, q: ExecutionQuery) {
+  const branches = parts(q).map(
+    (part) => db`(select e.id, e.created_at from pgconductor.executions e
+      where ${partCondition(db, part)} ${conditions(db, q)}
+      order by e.created_at desc, e.id desc limit ${q.limit})`,
+  );
+  if (branches.length === 0) return db`(select null::uuid as id, null::timestamptz as created_at where false)`;
+  return branches.reduce((all, branch) => db`${all} union all ${branch}`);
+}
+
 /** Newest first. */
 export async function listExecutionRows(db: Db, q: ExecutionQuery): Promise<ExecutionSummaryRow[]> {
   return db<ExecutionSummaryRow[]>`
     select e.id, e.task_key, e.queue, e.status, e.attempts, t.max_attempts, e.dedupe_key, e.priority,
       e.run_at, e.created_at, e.started_at, e.finished_at, e.last_error, e.parent_id
-    from pgconductor.executions e left join pgconductor.tasks t on t.key = e.task_key
-    where true ${conditions(db, q)}
-    order by e.created_at desc, e.id desc
-    limit ${q.limit}`;
+    from (select n.id from (${newestIds(db, q)}) n order by n.created_at desc, n.id desc limit ${q.limit}) picked
+    join pgconductor.executions e on e.id = picked.id
+    left join pgconductor.tasks t on t.key = e.task_key
+    order by e.created_at desc, e.id desc`;
 }
 
 /** Only the ids, for bulk actions. */
 export async function listExecutionIds(db: Db, q: ExecutionQuery): Promise<string[]> {
   const rows = await db<{ id: string }[]>`
-    select e.id from pgconductor.executions e where true ${conditions(db, q)}
-    order by e.created_at desc, e.id desc limit ${q.limit}`;
+    select n.id from (${newestIds(db, q)}) n order by n.created_at desc, n.id desc limit ${q.limit}`;
   return rows.map((row) => row.id);
 }
 

@@ -14,15 +14,21 @@ export interface QueueCountRow {
   oldest_due: Date | null;
 }
 
+/** Unfinished and failed/cancelled rows are counted apart: each part has its own indexes (sql/019). */
 export async function readQueueCounts(db: Db): Promise<QueueCountRow[]> {
   return db<QueueCountRow[]>`
-    select queue, status,
-      count(*) filter (where status <> 'pending' or run_at <= now())::int as runnable,
-      count(*)::int as count,
-      min(run_at) filter (where status = 'pending' and run_at <= now()) as oldest_due
-    from pgconductor.executions
-    where status in ('pending', 'running', 'failed', 'cancelled')
-    group by queue, status order by queue, status`;
+    select * from (
+      select queue, status,
+        count(*) filter (where status <> 'pending' or run_at <= now())::int as runnable,
+        count(*)::int as count,
+        min(run_at) filter (where status = 'pending' and run_at <= now()) as oldest_due
+      from pgconductor.executions where status in ('pending', 'running')
+      group by queue, status
+      union all
+      select queue, status, count(*)::int as runnable, count(*)::int as count, null::timestamptz as oldest_due
+      from pgconductor.executions where status in ('failed', 'cancelled')
+      group by queue, status
+    ) counts order by queue, status`;
 }
 
 export interface ThroughputRow {

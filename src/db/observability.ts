@@ -65,24 +65,35 @@ export interface HistoryQuery {
   ids: readonly string[] | null;
 }
 
-/** The newest executions created since `since` (all named ones, whatever their age), oldest first. */
+/**
+ * The newest executions created since `since` (all named ones, whatever their age), oldest first.
+ * Finished and unfinished rows are read separately and merged: the list indexes cover each part on
+ * its own (sql/019_finished_list_indexes.sql, and src/db/inspect-executions.ts for why literals).
+ */
 export async function readHistory(db: Db, query: HistoryQuery): Promise<HistoryRow[]> {
+  const filters = db`
+    and (${query.tasks as string[] | null}::text[] is null or task_key = any (${query.tasks as string[] | null}::text[]))
+    and (${query.queues as string[] | null}::text[] is null or queue = any (${query.queues as string[] | null}::text[]))`;
+  const newest = query.ids
+    ? db`(select id, created_at from pgconductor.executions where id = any (${query.ids as string[]}::uuid[]) ${filters})`
+    : db`(select id, created_at from pgconductor.executions
+          where status in ('completed', 'failed', 'cancelled') and created_at >= ${query.since} ${filters}
+          order by created_at desc, id limit ${query.limit})
+        union all
+        (select id, created_at from pgconductor.executions
+          where status in ('pending', 'running') and created_at >= ${query.since} ${filters}
+          order by created_at desc, id limit ${query.limit})`;
   const rows = await db<HistoryRow[]>`
     select * from (
-      select id, task_key, queue, status, attempts, last_error, cancel_reason, result,
-        floor(extract(epoch from created_at) * 1000)::float8 as created_ms,
-        floor(extract(epoch from started_at) * 1000)::float8 as started_ms,
-        floor(extract(epoch from locked_at) * 1000)::float8 as locked_ms,
-        floor(extract(epoch from finished_at) * 1000)::float8 as finished_ms,
-        case when status = 'pending' and attempts > 0 and last_error is not null and run_at < 'infinity'
-          then floor(extract(epoch from run_at - pgconductor.retry_delay(attempts)) * 1000)::float8 end as retried_ms
-      from pgconductor.executions
-      where (${query.ids as string[] | null}::uuid[] is not null and id = any (${query.ids as string[] | null}::uuid[])
-             or ${query.ids as string[] | null}::uuid[] is null and created_at >= ${query.since})
-        and (${query.tasks as string[] | null}::text[] is null or task_key = any (${query.tasks as string[] | null}::text[]))
-        and (${query.queues as string[] | null}::text[] is null or queue = any (${query.queues as string[] | null}::text[]))
-      order by created_at desc, id
-      limit ${query.limit}
+      select e.id, e.task_key, e.queue, e.status, e.attempts, e.last_error, e.cancel_reason, e.result,
+        floor(extract(epoch from e.created_at) * 1000)::float8 as created_ms,
+        floor(extract(epoch from e.started_at) * 1000)::float8 as started_ms,
+        floor(extract(epoch from e.locked_at) * 1000)::float8 as locked_ms,
+        floor(extract(epoch from e.finished_at) * 1000)::float8 as finished_ms,
+        case when e.status = 'pending' and e.attempts > 0 and e.last_error is not null and e.run_at < 'infinity'
+          then floor(extract(epoch from e.run_at - pgconductor.retry_delay(e.attempts)) * 1000)::float8 end as retried_ms
+      from (select n.id from (${newest}) n order by n.created_at desc, n.id limit ${query.limit}) picked
+      join pgconductor.executions e on e.id = picked.id
     ) newest order by created_ms, id`;
   return rows;
 }
