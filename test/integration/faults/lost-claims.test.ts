@@ -17,6 +17,8 @@ const tasks = TaskSchemas.fromSchema([defineTask({ name: "quick", payload: z.obj
 const db = useTestDatabase();
 const track = trackOrchestrators();
 let proxy: TcpProxy;
+/** A claim's text: the plain claim statement (src/db/claim.ts) or a call of claim_limited. */
+const CLAIM = /set status = 'running', locked_by|pgconductor\.claim_limited/;
 
 beforeAll(async () => {
   proxy = await startTcpProxyTo(db.url);
@@ -36,7 +38,7 @@ test("every socket cut as claims commit, five times in 2,000 executions: all com
     const conductor = Conductor.create({ sql: proxied, tasks, logger: silentLogger });
     const quick = conductor.createTask({ name: "quick" }, { invocable: true }, async (_event, ctx) => {
       outcomes.started(ctx.executionId);
-      if (cutsAt.has(++starts)) proxy.cutOnReplyTo(/pgconductor\.claim/, 1);
+      if (cutsAt.has(++starts)) proxy.cutOnReplyTo(CLAIM, 1);
       return null;
     });
     orchestrator = track(
