@@ -1,30 +1,56 @@
 #!/usr/bin/env node
 /**
- * Runs after `npm ci` / `npm install` of this repository (not of an app that depends on
- * pgconductor-js): guards postgres.js 3.4.x against writing to a socket its connection has already
- * closed. Unpatched, a connection that closes while a small write waits for setImmediate throws
- * `TypeError: Cannot read properties of null (reading 'write')` from the timer: uncatchable, it
- * ends the process (porsager/postgres#1154, #1208; unfixed in 3.4.9). The fault tests cut
- * connections all the time and hit it now and then. The guard rejects the connection's queries
- * with CONNECTION_CLOSED instead (what a closed connection does anyway), and teardown forgets the
- * cancelled timer, so the connection's next write is scheduled again (the other half of #1208).
- * The README tells app authors how to apply the same guard. A version without the bug (the text
- * below no longer matches) is left alone.
+ * Runs after `npm ci` / `npm install` of this repository (the `prepare` script; not when an app
+ * installs pgconductor-js): guards postgres.js 3.4.x against two bugs that cut connections expose,
+ * unfixed upstream in 3.4.9. The fault tests cut connections all the time and hit both now and then.
+ *
+ * 1. A connection that closes while a small write waits for setImmediate writes to a null socket
+ *    and throws `TypeError: Cannot read properties of null (reading 'write')` from the timer:
+ *    uncatchable, it ends the process (porsager/postgres#1154, #1208). Guarded, the connection's
+ *    queries reject with CONNECTION_CLOSED instead (what a closed connection does anyway), and
+ *    teardown forgets the cancelled timer, so the connection's next write is scheduled again.
+ * 2. The row counter of a connection is reset only when a statement completes: after a result cut
+ *    off by a closed connection or an error part-way through its rows, the next result on that
+ *    connection starts with that many empty slots (porsager/postgres#1119, #1181). Guarded, the
+ *    counter is reset with the result at every ReadyForQuery (also the one that ends a reconnect).
+ *
+ * The README tells app authors how to apply the same guards. A version whose text no longer matches
+ * (fixed upstream, or changed) is left alone, and the script says so.
  */
 const fs = require("node:fs");
 const path = require("node:path");
 
-const UNGUARDED = "  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)";
-const GUARDED =
-  "  function nextWrite(fn) {\n" +
-  "    if (!socket) { // pgconductor-js: guard, see scripts/patch-postgres.js\n" +
-  "      chunk = nextWriteTimer = null\n" +
-  "      error(Errors.connection('CONNECTION_CLOSED', options))\n" +
-  "      return false\n" +
-  "    }\n" +
-  "    const x = socket.write(chunk, fn)";
-const STALE_TIMER = "    clearImmediate(nextWriteTimer)\n";
-const FORGET_TIMER = "    clearImmediate(nextWriteTimer), nextWriteTimer = null, chunk = null // pgconductor-js\n";
+const GUARDS = [
+  {
+    name: "nextWrite on a closed socket",
+    marker: "pgconductor-js: guard nextWrite",
+    apply: (text) =>
+      text
+        .replace(
+          "  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)",
+          "  function nextWrite(fn) {\n" +
+            "    if (!socket) { // pgconductor-js: guard nextWrite, see scripts/patch-postgres.js\n" +
+            "      chunk = nextWriteTimer = null\n" +
+            "      error(Errors.connection('CONNECTION_CLOSED', options))\n" +
+            "      return false\n" +
+            "    }\n" +
+            "    const x = socket.write(chunk, fn)",
+        )
+        .split("    clearImmediate(nextWriteTimer)\n")
+        .join("    clearImmediate(nextWriteTimer), nextWriteTimer = null, chunk = null // pgconductor-js\n"),
+    applies: (text) => text.includes("  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)"),
+  },
+  {
+    name: "row counter after a cut-off result",
+    marker: "pgconductor-js: guard rows",
+    apply: (text) =>
+      text.replace(
+        "    query = results = errorResponse = null\n    result = new Result()\n",
+        "    query = results = errorResponse = null\n    result = new Result()\n    rows = 0 // pgconductor-js: guard rows, see scripts/patch-postgres.js\n",
+      ),
+    applies: (text) => text.includes("    query = results = errorResponse = null\n    result = new Result()\n    connectTimer"),
+  },
+];
 
 const root = path.join(__dirname, "..", "node_modules", "postgres");
 if (!fs.existsSync(path.join(root, "package.json"))) process.exit(0); // not installed: nothing to guard
@@ -32,12 +58,15 @@ const { version } = require(path.join(root, "package.json"));
 for (const variant of ["src", "cjs/src", "cf/src"]) {
   const file = path.join(root, variant, "connection.js");
   if (!fs.existsSync(file)) continue;
-  const text = fs.readFileSync(file, "utf8");
-  if (text.includes("pgconductor-js: guard")) continue;
-  if (!text.includes(UNGUARDED)) {
-    console.log(`patch-postgres: postgres ${version} ${variant}/connection.js has no unguarded nextWrite; left as it is`);
-    continue;
+  let text = fs.readFileSync(file, "utf8");
+  for (const guard of GUARDS) {
+    if (text.includes(guard.marker)) continue;
+    if (!guard.applies(text)) {
+      console.log(`patch-postgres: postgres ${version} ${variant}/connection.js: no place for "${guard.name}"; left as it is`);
+      continue;
+    }
+    text = guard.apply(text);
+    console.log(`patch-postgres: postgres ${version} ${variant}/connection.js: guarded ${guard.name}`);
   }
-  fs.writeFileSync(file, text.replace(UNGUARDED, GUARDED).split(STALE_TIMER).join(FORGET_TIMER));
-  console.log(`patch-postgres: guarded nextWrite in postgres ${version} ${variant}/connection.js`);
+  fs.writeFileSync(file, text);
 }

@@ -1,4 +1,4 @@
-// A child process for postgres-write-guard.test.ts: a reserved connection whose backend was
+// A child process for postgres-guards.test.ts: a reserved connection whose backend was
 // terminated is written to again. Unguarded postgres.js 3.4.9 throws from a setImmediate and the
 // process dies (exit 3 here); guarded, each query rejects with a code and the pool recovers.
 const postgres = require("postgres");
