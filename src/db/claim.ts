@@ -30,7 +30,7 @@ const present = (rows: readonly (ClaimedExecution | undefined)[]): ClaimedExecut
 
 /**
  * The claim as one statement rather than a call of pgconductor.claim (sql/012_claim_trace.sql, kept
- * for orchestrators of older releases during a rolling upgrade; the two must stay the same): a SQL
+ * for orchestrators of older releases during a rolling upgrade; the two must claim alike): a SQL
  * function's body is planned again on every call, while postgres.js prepares this statement once per
  * connection and PostgreSQL keeps its plan. That takes about half a millisecond off every claim
  * (0.95 against 1.41 ms for a one-row claim on PostgreSQL 15). Its generic plan still walks
@@ -39,7 +39,7 @@ const present = (rows: readonly (ClaimedExecution | undefined)[]): ClaimedExecut
 export async function claimExecutions(db: Db, orchestratorId: string, queue: string, taskKeys: readonly string[], limit: number) {
   return present(await db<ClaimedExecution[]>`
     with picked as (
-      select c.id from pgconductor.executions c
+      select c.id, c.started_at as earlier_start from pgconductor.executions c
       where c.queue = ${queue} and c.status = 'pending' and c.run_at <= now()
         and c.task_key = any (${taskKeys as string[]}::text[])
       order by c.priority desc, c.run_at, c.id
@@ -51,7 +51,9 @@ export async function claimExecutions(db: Db, orchestratorId: string, queue: str
           attempts = e.attempts + 1, started_at = coalesce(e.started_at, now())
       from picked where e.id = picked.id
       returning e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts,
-        (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id) as steps,
+        -- An execution never claimed before has no steps: skip the lookup (most claims).
+        case when picked.earlier_start is not null then
+          (select jsonb_object_agg(s.name, s.result) from pgconductor.steps s where s.execution_id = e.id) end as steps,
         e.cancel_requested, e.run_at, e.locked_at, e.trace_context
     ), announced as (
       -- a CTE with a volatile call is evaluated once, not per row
