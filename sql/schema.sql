@@ -1699,6 +1699,36 @@ AS $function$
   where e.id = t.id and t.trace_context is not null and e.trace_context is null;
 $function$;
 
+CREATE OR REPLACE FUNCTION pgconductor.heartbeat(p_id uuid, p_held uuid[], p_grace_ms bigint, p_held_at timestamp with time zone)
+ RETURNS TABLE(stop_requested boolean, cancelled_ids uuid[], released_count integer)
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_previous timestamptz;
+  v_stop boolean;
+  v_unheld uuid[];
+begin
+  select o.last_heartbeat_at into v_previous from pgconductor.orchestrators o where o.id = p_id for update;
+  update pgconductor.orchestrators o set last_heartbeat_at = now() where o.id = p_id
+  returning o.stop_requested into v_stop;
+  if v_previous is not null and p_held is not null then
+    select array_agg(e.id) into v_unheld from (
+      select e.id from pgconductor.executions e
+      where e.locked_by = p_id and e.status = 'running'
+        and e.locked_at < least(v_previous, least(coalesce(p_held_at, now()), now()) - make_interval(secs => p_grace_ms / 1000.0))
+        and e.id <> all (p_held)
+      for update skip locked
+    ) e;
+    if v_unheld is not null then
+      perform pgconductor.release(v_unheld);
+    end if;
+  end if;
+  return query select coalesce(v_stop, true),
+    (select array_agg(e.id) from pgconductor.executions e
+     where e.locked_by = p_id and e.status = 'running' and e.cancel_requested),
+    coalesce(cardinality(v_unheld), 0);
+end $function$;
+
 -- Triggers
 
 CREATE TRIGGER executions_notify_inserted AFTER INSERT ON pgconductor.executions REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION pgconductor.notify_inserted();

@@ -8,17 +8,20 @@ export async function registerOrchestrator(db: Db, id: string, hostname: string,
 /**
  * Keeps the lease; tells whether to stop (asked to, or our record is gone) and which running
  * executions were cancelled. `held` names the executions this orchestrator holds (claimed, outcome
- * not yet written): the rows it locks but does not name, claimed more than `graceMs` ago, are
- * released (a claim whose reply was lost); `released` counts them. `held: null` releases nothing.
+ * not yet written), as of `heldAt` (database time, epoch ms; default: when the statement runs): the
+ * rows it locks but does not name, claimed more than `graceMs` before `heldAt`, are released (a claim
+ * whose reply was lost); `released` counts them. `held: null` releases nothing.
  */
 export async function heartbeat(
   db: Db,
   id: string,
   held: readonly string[] | null = null,
   graceMs = 0,
+  heldAt: number | null = null,
 ): Promise<{ stop: boolean; cancelledIds: string[]; released: number }> {
+  const at = heldAt === null ? null : new Date(heldAt);
   const [row] = await db<{ stop_requested: boolean; cancelled_ids: string[] | null; released_count: number }[]>`
-    select * from pgconductor.heartbeat(${id}::uuid, ${held as string[] | null}::uuid[], ${graceMs})`;
+    select * from pgconductor.heartbeat(${id}::uuid, ${held as string[] | null}::uuid[], ${graceMs}, ${at}::timestamptz)`;
   return { stop: row.stop_requested, cancelledIds: row.cancelled_ids ?? [], released: row.released_count };
 }
 

@@ -41,9 +41,12 @@ export class HeartbeatService implements OrchestratorService {
     const beat = this.options.beat ?? heartbeat;
     const graceMs = this.options.graceMs ?? DEFAULT_LEASE_MS;
     const once = async () => {
-      // Taken before the statement is sent: a claim answered after this is younger than the grace.
+      // The statement may wait for a connection of a busy pool: the snapshot's own time (on the
+      // database's clock, minus what that clock may be off) bounds what it can release, so a claim
+      // answered after the snapshot is never taken for a lost one.
       const held = this.options.held ? [...this.options.held()] : null;
-      const { stop, cancelledIds, released } = await beat(context.sql, context.orchestratorId, held, graceMs);
+      const heldAt = context.clock ? context.clock.now() - context.clock.uncertaintyMs : null;
+      const { stop, cancelledIds, released } = await beat(context.sql, context.orchestratorId, held, graceMs, heldAt);
       if (released > 0) {
         context.logger.warn("released executions this orchestrator had claimed but never received (a claim's reply was lost)", {
           orchestrator: context.orchestratorId,
