@@ -137,23 +137,29 @@ export class Producer {
       return 0;
     }
     this.reserved += limit;
-    let claimed: ClaimedExecution[] = [];
+    let claimed: ClaimedExecution[];
     try {
       claimed = await this.claimSlots(keys, limited, slots);
-      if (limit > slots && claimed.length === slots) claimed = claimed.concat(await this.claimAheadOf(keys.unlimited, limit - slots));
     } catch (error) {
+      this.reserved -= limit;
       this.apply({ type: "claimFailed" });
       this.retryLater();
       throw error;
-    } finally {
-      this.reserved -= limit - claimed.length;
     }
-    const limitedFound = limited.length > 0 ? claimed.some((execution) => controls.isLimited(execution.task_key)) : null;
-    this.apply({ type: "claimEnded", full: claimed.length === limit, limitedFound });
+    // Handed on (so held, and named by the heartbeat) before the part ahead is asked for.
     for (const execution of claimed) this.deps.onClaimed(execution);
+    let got = claimed.length;
+    if (limit > slots && claimed.length === slots) {
+      const ahead = await this.claimAheadOf(keys.unlimited, limit - slots);
+      for (const execution of ahead) this.deps.onClaimed(execution);
+      got += ahead.length;
+    }
+    this.reserved -= limit - got;
+    const limitedFound = limited.length > 0 ? claimed.some((execution) => controls.isLimited(execution.task_key)) : null;
+    this.apply({ type: "claimEnded", full: got === limit, limitedFound });
     if (this.mode.name === "due") this.wake$.next();
     else this.deps.onReleased();
-    return claimed.length;
+    return got;
   }
 
   /** The free slots: one plain claim, or limited tasks first (within their limits), then the rest. */
