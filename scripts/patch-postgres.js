@@ -13,6 +13,11 @@
  *    off by a closed connection or an error part-way through its rows, the next result on that
  *    connection starts with that many empty slots (porsager/postgres#1119, #1181). Guarded, the
  *    counter is reset with the result at every ReadyForQuery (also the one that ends a reconnect).
+ * 3. The array-types query each new connection runs first (fetch_types) has its promise dropped: when
+ *    it fails (the connection reset or refused during a restart, a statement_timeout) the rejection
+ *    is unhandled and ends the process (porsager/postgres#1192, #1205, #1223; seen as a bare
+ *    `read ECONNRESET` failing the postgres-restart fault test). Guarded, that rejection is caught:
+ *    the app's own query gets the error, and the next connection fetches the types again.
  *
  * The README tells app authors how to apply the same guards. A version whose text no longer matches
  * (fixed upstream, or changed) is left alone, and the script says so.
@@ -49,6 +54,16 @@ const GUARDS = [
         "    query = results = errorResponse = null\n    result = new Result()\n    rows = 0 // pgconductor-js: guard rows, see scripts/patch-postgres.js\n",
       ),
     applies: (text) => text.includes("    query = results = errorResponse = null\n    result = new Result()\n    connectTimer"),
+  },
+  {
+    name: "dropped array-types promise",
+    marker: "pgconductor-js: guard types",
+    apply: (text) =>
+      text.replace(
+        "        return fetchArrayTypes()\n",
+        "        return fetchArrayTypes().catch(() => {}) // pgconductor-js: guard types, see scripts/patch-postgres.js\n",
+      ),
+    applies: (text) => text.includes("        return fetchArrayTypes()\n"),
   },
 ];
 

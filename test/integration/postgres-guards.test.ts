@@ -3,7 +3,8 @@
  * it wrote to a connection's socket after the connection closed and threw from a timer, ending the
  * process (porsager/postgres#1154, #1208), checked in a child process so an unguarded driver takes
  * down only the child; and after a result cut off part-way, the next result on that connection
- * started with empty slots (porsager/postgres#1119, #1181).
+ * started with empty slots (porsager/postgres#1119, #1181); and it dropped the promise of each new
+ * connection's array-types query, so its failure was an unhandled rejection (#1192, #1205).
  */
 import postgres from "postgres";
 import { execFile } from "node:child_process";
@@ -32,4 +33,13 @@ test("after a statement fails part-way through its rows, the next result on that
   } finally {
     await one.end({ timeout: 5 });
   }
+});
+
+test("a failing array-types query at connect is not an unhandled rejection: the query gets the error", async () => {
+  const child = path.join(__dirname, "..", "support", "faults", "types-query-fails.cjs");
+  const { stdout } = await promisify(execFile)(process.execPath, [child, db.url], { timeout: 30_000 });
+  const lines = stdout.trim().split("\n");
+  expect(lines).not.toContainEqual(expect.stringMatching(/^unhandled/));
+  expect(lines).toContain("query: rejected 57014");
+  expect(lines.at(-1)).toBe("done");
 });
