@@ -14,18 +14,24 @@ process.on("uncaughtException", (error) => {
   const [{ pid }] = await reserved`select pg_backend_pid() as pid`;
   await admin`select pg_terminate_backend(${pid})`;
   await admin`select 1 from pg_stat_activity where pid = ${pid}`; // a round trip: the close has arrived
+  // postgres.js can also leave a query on such a connection unanswered (#1208's other half, not
+  // guarded): that is reported, not waited for.
+  const unanswered = () => new Promise((resolve) => setTimeout(() => resolve("no answer"), 3_000).unref());
   for (let i = 0; i < 2; i++) {
-    await reserved`select 1`.then(() => console.log("reserved: ok"), (error) => console.log(`reserved: ${error.code}`));
+    const answer = reserved`select 1`.then(() => "ok", (error) => error.code);
+    console.log(`reserved: ${await Promise.race([answer, unanswered()])}`);
   }
   reserved.release();
   let answered = false;
   for (let i = 0; i < 3 && !answered; i++) {
-    await sql`select 1 as one`.then(() => (answered = true), (error) => console.log(`pool: ${error.code}`));
+    const answer = sql`select 1 as one`.then(() => "ok", (error) => error.code);
+    const outcome = await Promise.race([answer, unanswered()]);
+    if (outcome === "ok") answered = true;
+    else console.log(`pool: ${outcome}`);
   }
   console.log(answered ? "pool: answers" : "pool: no answer");
-  await sql.end({ timeout: 1 });
-  await admin.end({ timeout: 1 });
+  await Promise.race([Promise.all([sql.end({ timeout: 1 }), admin.end({ timeout: 1 })]), unanswered()]);
 })().catch((error) => {
   console.log(`failed: ${error.message}`);
   process.exit(2);
-});
+}).then(() => process.exit(0));
