@@ -4,7 +4,7 @@
 -- the 011 heartbeat released it while it ran: another claim ran it again. The snapshot's time
 -- (p_held_at, on the database's clock as the orchestrator measures it; never later than now())
 -- bounds the release instead: only rows claimed the grace before the snapshot can be unheld.
--- The three-argument form stays for orchestrators of older releases.
+-- The three-argument form stays for orchestrators of older releases, as a call of this one.
 create function pgconductor.heartbeat(p_id uuid, p_held uuid[], p_grace_ms bigint, p_held_at timestamptz)
 returns table (stop_requested boolean, cancelled_ids uuid[], released_count integer)
 language plpgsql as $$
@@ -33,3 +33,10 @@ begin
      where e.locked_by = p_id and e.status = 'running' and e.cancel_requested),
     coalesce(cardinality(v_unheld), 0);
 end $$;
+
+-- The 011 form, for older releases: the same beat with the snapshot taken as the statement runs.
+create or replace function pgconductor.heartbeat(p_id uuid, p_held uuid[], p_grace_ms bigint)
+returns table (stop_requested boolean, cancelled_ids uuid[], released_count integer)
+language sql as $$
+  select * from pgconductor.heartbeat(p_id, p_held, p_grace_ms, null::timestamptz);
+$$;

@@ -1501,33 +1501,10 @@ end $function$;
 
 CREATE OR REPLACE FUNCTION pgconductor.heartbeat(p_id uuid, p_held uuid[], p_grace_ms bigint)
  RETURNS TABLE(stop_requested boolean, cancelled_ids uuid[], released_count integer)
- LANGUAGE plpgsql
+ LANGUAGE sql
 AS $function$
-declare
-  v_previous timestamptz;
-  v_stop boolean;
-  v_unheld uuid[];
-begin
-  select o.last_heartbeat_at into v_previous from pgconductor.orchestrators o where o.id = p_id for update;
-  update pgconductor.orchestrators o set last_heartbeat_at = now() where o.id = p_id
-  returning o.stop_requested into v_stop;
-  if v_previous is not null and p_held is not null then
-    select array_agg(e.id) into v_unheld from (
-      select e.id from pgconductor.executions e
-      where e.locked_by = p_id and e.status = 'running'
-        and e.locked_at < least(v_previous, now() - make_interval(secs => p_grace_ms / 1000.0))
-        and e.id <> all (p_held)
-      for update skip locked
-    ) e;
-    if v_unheld is not null then
-      perform pgconductor.release(v_unheld);
-    end if;
-  end if;
-  return query select coalesce(v_stop, true),
-    (select array_agg(e.id) from pgconductor.executions e
-     where e.locked_by = p_id and e.status = 'running' and e.cancel_requested),
-    coalesce(cardinality(v_unheld), 0);
-end $function$;
+  select * from pgconductor.heartbeat(p_id, p_held, p_grace_ms, null::timestamptz);
+$function$;
 
 CREATE OR REPLACE FUNCTION pgconductor.claim(p_orchestrator uuid, p_queue text, p_task_keys text[], p_limit integer)
  RETURNS TABLE(id uuid, task_key text, queue text, event_name text, payload jsonb, attempts integer, steps jsonb, cancel_requested boolean, run_at timestamp with time zone, locked_at timestamp with time zone, trace_context text)

@@ -31,4 +31,10 @@ test("a row claimed after the held snapshot is kept; one claimed a grace before 
   const prompt = await heartbeat(db.sql, orchestrator, [], 1_000, now.getTime());
   expect(prompt.released).toBe(1);
   expect((await db.sql`select status from pgconductor.executions where id = ${id}::uuid`)[0].status).toBe("pending");
+
+  // The three-argument form older releases call: the snapshot is when the statement runs.
+  await db.sql`update pgconductor.executions set status = 'running', locked_by = ${orchestrator}::uuid, locked_at = now() - interval '120 s' where id = ${id}::uuid`;
+  await db.sql`update pgconductor.orchestrators set last_heartbeat_at = now() - interval '60 s' where id = ${orchestrator}::uuid`;
+  const [old] = await db.sql<{ released_count: number }[]>`select * from pgconductor.heartbeat(${orchestrator}::uuid, '{}'::uuid[], 1000)`;
+  expect(old.released_count).toBe(1);
 });
