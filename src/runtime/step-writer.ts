@@ -3,7 +3,7 @@
  * its own result to be stored; steps that finish while a write is in flight go together into the
  * next one, so a busy worker pays one statement for many steps instead of one each.
  *
- * A write that fails because the database is briefly away is retried (save_steps is idempotent:
+ * A write that fails because the database is briefly away is retried (the step write is idempotent:
  * the first write of a name wins), so a restart or a dropped connection is not the handler's
  * failure and costs no attempt. Past STEP_WRITE_RETRY_MS the error reaches the handler as before.
  */

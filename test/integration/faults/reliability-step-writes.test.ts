@@ -39,7 +39,7 @@ test("steps written across a brief outage and a lost reply cost no attempt", asy
           proxy.cut();
           setTimeout(() => proxy.resume(), 300); // the database is away for 300 ms
         }
-        if (name === "one" && event.payload.fault === "lost-reply") proxy.cutOnReplyTo(/save_steps/, 1);
+        if (name === "one" && event.payload.fault === "lost-reply") proxy.cutOnReplyTo(/insert into pgconductor\.steps/, 1);
         return name;
       });
     }
