@@ -56,3 +56,10 @@ export const DEFAULT_HISTORY_LIMIT = 1000;
  * wake-up that started it is spent, and the sweep may be an hour away.
  */
 export const CLAIM_RETRY_MS = 1_000;
+/**
+ * A claim not answered in this long is given up (and tried again after CLAIM_RETRY_MS): a query on a
+ * connection cut at the wrong moment can stay unanswered for good, and a claim that never returns
+ * would stop the worker claiming. Rows such a claim locked are not held, so the heartbeat releases
+ * them after the lease.
+ */
+export const CLAIM_ANSWER_TIMEOUT_MS = 10_000;

@@ -14,7 +14,7 @@ import { coalesceRuns, collapseToNextTurn } from "./coalesce";
 import { initialMode, transition, triesLimited, wantsMore, type ProducerEvent, type ProducerMode } from "./producer-mode";
 import type { ClaimableKeys, TaskControls } from "./task-controls";
 import type { WorkerOps } from "./worker-ops";
-import { CLAIM_RETRY_MS } from "../model/defaults";
+import { CLAIM_ANSWER_TIMEOUT_MS, CLAIM_RETRY_MS } from "../model/defaults";
 import { claimAhead, HandlerDurations, shouldRefill } from "./claim-ahead";
 
 export interface ProducerDeps {
@@ -35,6 +35,8 @@ export interface ProducerDeps {
   onError: (error: unknown) => void;
   /** After a failed claim, the next try (default CLAIM_RETRY_MS). */
   claimRetryMs?: number;
+  /** A claim not answered in this long has failed (default CLAIM_ANSWER_TIMEOUT_MS). */
+  claimAnswerTimeoutMs?: number;
 }
 
 export class Producer {
@@ -105,6 +107,18 @@ export class Producer {
     this.retry.unref?.();
   }
 
+  /** The claim's answer, or a failure once it is overdue; an answer that comes later is dropped. */
+  private answered(claim: Promise<ClaimedExecution[]>): Promise<ClaimedExecution[]> {
+    const ms = this.deps.claimAnswerTimeoutMs ?? CLAIM_ANSWER_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const overdue = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`a claim on queue "${this.deps.queue}" was not answered within ${ms} ms; claiming again`)), ms);
+      timer.unref?.();
+    });
+    claim.catch(() => {}); // a late failure of the abandoned claim is not an error of anyone's
+    return Promise.race([claim, overdue]).finally(() => clearTimeout(timer));
+  }
+
   /** Executions to claim beyond the free slots now. */
   private aheadAllowance(): number {
     const { concurrency, fetchBatchSize, claimAheadMs = 0 } = this.deps;
@@ -139,7 +153,7 @@ export class Producer {
     this.reserved += limit;
     let claimed: ClaimedExecution[];
     try {
-      claimed = await this.claimSlots(keys, limited, slots);
+      claimed = await this.answered(this.claimSlots(keys, limited, slots));
     } catch (error) {
       this.reserved -= limit;
       this.apply({ type: "claimFailed" });
@@ -176,7 +190,7 @@ export class Producer {
    */
   private async claimAheadOf(unlimited: readonly string[], count: number): Promise<ClaimedExecution[]> {
     try {
-      return await this.deps.ops.claim(this.deps.queue, unlimited, count);
+      return await this.answered(this.deps.ops.claim(this.deps.queue, unlimited, count));
     } catch (error) {
       this.deps.onError(error);
       return [];

@@ -11,6 +11,7 @@ interface ProducerOptions {
   ops?: MemoryWorkerOps;
   claimRetryMs?: number;
   claimAheadMs?: number;
+  claimAnswerTimeoutMs?: number;
 }
 
 function producer(tasks: Task[], options: ProducerOptions) {
@@ -29,6 +30,7 @@ function producer(tasks: Task[], options: ProducerOptions) {
     onError: (error) => errors.push(error),
     claimRetryMs: options.claimRetryMs,
     claimAheadMs: options.claimAheadMs,
+    claimAnswerTimeoutMs: options.claimAnswerTimeoutMs,
   });
   return { p, ops, claimed, errors };
 }
@@ -58,6 +60,37 @@ describe("producer", () => {
       jest.advanceTimersByTime(1);
       await turns();
       expect(claimed.map((e) => e.id)).toEqual(["e1", "e2"]);
+      p.stop();
+      p.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  test("a claim never answered is given up after claimAnswerTimeoutMs and tried again; its late rows are not run", async () => {
+    jest.useFakeTimers({ doNotFake: ["setImmediate", "nextTick", "queueMicrotask"] });
+    try {
+      const ops = new MemoryWorkerOps();
+      ops.add("t", 3);
+      ops.holdClaims = true; // the first claim's answer never comes (until released below)
+      const { p, claimed, errors } = producer([task("t")], { concurrency: 5, ops, claimRetryMs: 1_000, claimAnswerTimeoutMs: 10_000 });
+      p.start();
+      await turns();
+      expect(ops.claimsHeld).toBe(1);
+      jest.advanceTimersByTime(10_000);
+      await turns();
+      expect(errors).toHaveLength(1);
+      expect(String(errors[0])).toMatch(/not answered within 10000 ms/);
+      expect(p.running).toBe(0);
+      ops.holdClaims = false;
+      ops.add("t", 2);
+      jest.advanceTimersByTime(1_000);
+      await turns();
+      expect(claimed).toHaveLength(5); // the retry claimed what was pending (the stand-in locks rows when it answers)
+      ops.add("t", 1);
+      ops.releaseClaim(); // the abandoned claim answers at last, with a row: dropped, not run here
+      await turns();
+      expect(claimed.map((e) => e.id)).toEqual(["e1", "e2", "e3", "e4", "e5"]);
       p.stop();
       p.close();
     } finally {
