@@ -63,7 +63,8 @@ function parts(q: ExecutionQuery): ("finished" | "unfinished")[] {
   return [...(wanted(FINISHED) ? (["finished"] as const) : []), ...(wanted(UNFINISHED) ? (["unfinished"] as const) : [])];
 }
 
-function partCondition(db: Db, part: "finished" | "unfinished") {
+/** `e.status` within one part, named literally so the planner matches the part's index predicates. */
+export function partCondition(db: Db, part: "finished" | "unfinished") {
   return part === "finished" ? db`e.status in ('completed', 'failed', 'cancelled')` : db`e.status in ('pending', 'running')`;
 }
 

@@ -1,5 +1,6 @@
 /** Typed calls for observers: registration, event details, history, execution info, retry. */
 import type { Db } from "./db";
+import { partCondition } from "./inspect-executions";
 
 export async function touchObserver(db: Db, id: string, hostname: string, pid: number) {
   await db`select pgconductor.touch_observer(${id}::uuid, ${hostname}, ${pid})`;
@@ -68,21 +69,19 @@ export interface HistoryQuery {
 /**
  * The newest executions created since `since` (all named ones, whatever their age), oldest first.
  * Finished and unfinished rows are read separately and merged: the list indexes cover each part on
- * its own (sql/019_finished_list_indexes.sql, and src/db/inspect-executions.ts for why literals).
+ * its own (sql/019_finished_list_indexes.sql; partCondition in inspect-executions.ts).
  */
 export async function readHistory(db: Db, query: HistoryQuery): Promise<HistoryRow[]> {
   const filters = db`
-    and (${query.tasks as string[] | null}::text[] is null or task_key = any (${query.tasks as string[] | null}::text[]))
-    and (${query.queues as string[] | null}::text[] is null or queue = any (${query.queues as string[] | null}::text[]))`;
+    and (${query.tasks as string[] | null}::text[] is null or e.task_key = any (${query.tasks as string[] | null}::text[]))
+    and (${query.queues as string[] | null}::text[] is null or e.queue = any (${query.queues as string[] | null}::text[]))`;
   const newest = query.ids
-    ? db`(select id, created_at from pgconductor.executions where id = any (${query.ids as string[]}::uuid[]) ${filters})`
-    : db`(select id, created_at from pgconductor.executions
-          where status in ('completed', 'failed', 'cancelled') and created_at >= ${query.since} ${filters}
-          order by created_at desc, id limit ${query.limit})
-        union all
-        (select id, created_at from pgconductor.executions
-          where status in ('pending', 'running') and created_at >= ${query.since} ${filters}
-          order by created_at desc, id limit ${query.limit})`;
+    ? db`(select e.id, e.created_at from pgconductor.executions e where e.id = any (${query.ids as string[]}::uuid[]) ${filters})`
+    : (["finished", "unfinished"] as const)
+        .map((part) => db`(select e.id, e.created_at from pgconductor.executions e
+          where ${partCondition(db, part)} and e.created_at >= ${query.since} ${filters}
+          order by e.created_at desc, e.id limit ${query.limit})`)
+        .reduce((all, branch) => db`${all} union all ${branch}`);
   const rows = await db<HistoryRow[]>`
     select * from (
       select e.id, e.task_key, e.queue, e.status, e.attempts, e.last_error, e.cancel_reason, e.result,

@@ -24,7 +24,7 @@ export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 0;
 /** Most executions a worker holds (running and claimed ahead), and takes in one claim, unless concurrency is higher. */
 export const DEFAULT_FETCH_BATCH_SIZE = 500;
-/** A worker claims ahead what it finishes in this long at its recent rate (0: only its free slots). */
+/** A worker claims ahead what its slots finish in this long at its handlers' recent duration (0: only its free slots). */
 export const DEFAULT_CLAIM_AHEAD_MS = 100;
 
 /** Orchestrator lease. */

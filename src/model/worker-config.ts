@@ -14,8 +14,8 @@ export interface WorkerConfig {
    */
   fetchBatchSize?: number;
   /**
-   * Claim ahead what this worker finishes in this many ms at its recent rate, up to fetchBatchSize
-   * (default 100; 0: claim only free slots). Slow handlers make the rate low, so they are not hoarded.
+   * Claim ahead what this worker's slots finish in this many ms at its handlers' recent average
+   * duration, up to fetchBatchSize (default 100; 0: claim only free slots). Slow handlers are not hoarded.
    */
   claimAheadMs?: number;
 }

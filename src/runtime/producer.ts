@@ -3,8 +3,9 @@
  * claim takes the free slots plus, when the worker is busy with fast work, a short stretch ahead
  * (claim-ahead: what its slots finish in `claimAheadMs` at the handlers' recent duration,
  * see claim-ahead.ts), so a slot that frees finds its next execution in the worker's buffer
- * instead of waiting a round trip. Claims that include limited tasks take only the free slots: a
- * held execution of a limited task would block that task's slot for every other worker.
+ * instead of waiting a round trip. Limited tasks only ever fill free slots (a buffered execution of
+ * a limited task would block that task's slot for every other worker): the part ahead is a second
+ * claim, of the unlimited tasks only.
  * Its state is one ProducerMode (producer-mode.ts); the only other thing it counts is what it has
  * reserved (claimed executions, running or buffered, whose outcome is not yet known).
  */
@@ -131,10 +132,8 @@ export class Producer {
   }
 
   private async claim(): Promise<number> {
-    const { controls, queue } = this.deps;
+    const { controls, queue, concurrency, fetchBatchSize } = this.deps;
     if (this.mode.name !== "due") return 0;
-    const { concurrency, fetchBatchSize } = this.deps;
-    if (this.reserved >= Math.max(concurrency, fetchBatchSize)) return 0;
     const keys = controls.claimable();
     const ahead = keys.unlimited.length > 0 ? this.aheadAllowance() : 0;
     if (!shouldRefill(this.reserved, concurrency, ahead)) return 0;

@@ -24,13 +24,15 @@ export class TaskControls {
   private readonly windowed: string[];
   private readonly allOpen: ClaimableKeys;
   private readonly limits: Map<string, TaskLimits>;
+  private readonly queueOf: Map<string, string>;
 
   constructor(
-    private readonly tasks: readonly Task[],
+    tasks: readonly Task[],
     private readonly clock: () => Date = () => new Date(),
     private readonly pauses?: PauseState,
   ) {
     this.settings = new Map(tasks.map((task) => [task.name, settingsOf(task)]));
+    this.queueOf = new Map(tasks.map((task) => [task.name, task.queue]));
     this.limits = new Map(tasks.flatMap((task) => {
       const flow = flowSettingsOf(task);
       const concurrency = this.settings.get(task.name)!.concurrency;
@@ -76,11 +78,14 @@ export class TaskControls {
   /** The task keys to claim now: tasks outside their window, and paused ones, are left out. */
   claimable(): ClaimableKeys {
     const keys = this.openNow();
-    const pauses = this.pauses;
-    if (!pauses || pauses.isEmpty) return keys;
-    const queueOf = new Map(this.tasks.map((task) => [task.name, task.queue]));
-    const running = (key: string) => !pauses.isPaused(queueOf.get(key)!, key);
+    if (!this.pauses || this.pauses.isEmpty) return keys;
+    const running = (key: string) => !this.isPaused(key);
     return { unlimited: keys.unlimited.filter(running), limited: keys.limited.filter(running), nextOpeningAt: keys.nextOpeningAt };
+  }
+
+  private isPaused(taskKey: string): boolean {
+    const queue = this.queueOf.get(taskKey);
+    return this.pauses !== undefined && queue !== undefined && this.pauses.isPaused(queue, taskKey);
   }
 
   private openNow(): ClaimableKeys {
@@ -107,11 +112,7 @@ export class TaskControls {
 
   /** Whether a claimed (buffered) execution of this task may start now: not paused, window open. */
   mayStart(taskKey: string): boolean {
-    if (this.shouldPause(taskKey)) return false;
-    const pauses = this.pauses;
-    if (!pauses || pauses.isEmpty) return true;
-    const task = this.tasks.find((t) => t.name === taskKey);
-    return task === undefined || !pauses.isPaused(task.queue, taskKey);
+    return !this.shouldPause(taskKey) && !this.isPaused(taskKey);
   }
 
   /** A running execution of this task stops at its next step or checkpoint (its window closed). */

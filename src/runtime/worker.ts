@@ -204,9 +204,11 @@ export class Worker {
   /** Aborts ctx.signal of a running execution (cancel); returns whether it is held here. */
   abort(executionId: string, reason: string): boolean {
     const waiting = this.buffered.find((execution) => execution.id === executionId);
-    // Not started yet: it starts as cancelled (run-execution.ts) when its turn comes.
-    if (waiting) waiting.cancel_requested = true;
-    if (waiting) return true;
+    if (waiting) {
+      // Not started yet: it starts as cancelled (run-execution.ts) when its turn comes.
+      waiting.cancel_requested = true;
+      return true;
+    }
     const controller = this.controllers.get(executionId);
     controller?.abort(reason);
     return controller !== undefined;
