@@ -4,10 +4,11 @@
  * later outcome is ignored, and its next step, sleep or checkpoint stops it (the signal is aborted).
  */
 import { TaskTimeoutError } from "../model/errors";
+import type { Abortable } from "./on-demand-abort";
 
 export function withTimeout<T>(
   attempt: Promise<T>,
-  timeout: { taskName: string; ms: number; controller: AbortController },
+  timeout: { taskName: string; ms: number; controller: Abortable },
   onTimeout: (error: TaskTimeoutError) => T,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {

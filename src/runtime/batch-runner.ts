@@ -66,7 +66,7 @@ export class BatchRunner {
   private async runBatch(entries: Entry[]): Promise<void> {
     // An execution cancelled while it waited for its batch does not run.
     const live = entries.filter((entry) => {
-      if (!entry.control.signal.aborted) return true;
+      if (!entry.control.cancellation.aborted) return true;
       entry.resolve({ kind: "cancelled", id: entry.execution.id });
       return false;
     });

@@ -46,7 +46,7 @@ async function handlerOutcome(
     return { kind: "complete", id, result: result === undefined ? null : result };
   } catch (error) {
     if (control.suspended) return { kind: "suspended", id };
-    if (control.signal.aborted) return { kind: "cancelled", id };
+    if (control.cancellation.aborted) return { kind: "cancelled", id };
     if (isInterruption(error)) return error.reason === "released" ? { kind: "release", id } : { kind: "cancelled", id };
     const final = error instanceof ChildExecutionError || error instanceof ChildTimeoutError;
     return failure(execution, task, error, final);

@@ -6,12 +6,13 @@
 import { PgConductorError } from "../model/errors";
 import type { Logger } from "../model/logger";
 import type { Outcome } from "./run-execution";
+import type { Abortable } from "./on-demand-abort";
 
 export class StopGrace {
   private readonly running = new Map<string, () => void>();
 
   /** Settles with a release outcome if the grace limit passes while the execution runs. */
-  forced(executionId: string, controller: AbortController): Promise<Outcome> {
+  forced(executionId: string, controller: Abortable): Promise<Outcome> {
     return new Promise<Outcome>((resolve) =>
       this.running.set(executionId, () => {
         controller.abort(new PgConductorError("the orchestrator's stop timeout passed; the execution was released to run again"));

@@ -19,12 +19,14 @@ import { checkDurationMs } from "../model/invoke-checks";
 import { Interruption } from "./interruptions";
 import { traceSpan, traceStep } from "./telemetry/attempt";
 import { activeTraceparent } from "./telemetry/trace-context";
+import type { OnDemandAbortController } from "./on-demand-abort";
 
 export interface ExecutionControl {
   readonly executionId: string;
   /** Stored results from earlier attempts, by prefixed name. */
   readonly stored: Map<string, unknown>;
-  readonly signal: AbortSignal;
+  /** Aborted on cancel, timeout or a forced stop; its signal is made only if the handler reads ctx.signal. */
+  readonly cancellation: Pick<OnDemandAbortController, "aborted" | "signal">;
   /** True once the orchestrator is stopping (or the task's window closed): release at the next boundary. */
   shouldRelease(): boolean;
   /** Set when the execution hung up in the database; the handler's outcome is then ignored. */
@@ -64,7 +66,7 @@ export function createTaskContext(options: {
 
   const interruptIfNeeded = () => {
     if (control.suspended) throw new Interruption("suspended");
-    if (control.signal.aborted) throw new Interruption("cancelled");
+    if (control.cancellation.aborted) throw new Interruption("cancelled");
     if (control.shouldRelease()) throw new Interruption("released");
   };
   const claimName = (key: string, label: string) => {
@@ -162,7 +164,9 @@ export function createTaskContext(options: {
     schedule,
     unschedule,
     logger,
-    signal: control.signal,
+    get signal() {
+      return control.cancellation.signal;
+    },
     executionId: control.executionId,
   };
 }

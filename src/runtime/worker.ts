@@ -28,6 +28,7 @@ import { sqlWorkerOps, type WorkerOps } from "./worker-ops";
 import { notificationTiming, type DatabaseClock } from "./db-clock";
 import { sweepTicks } from "./sweep-ticks";
 import { StopGrace } from "./stop-grace";
+import { OnDemandAbortController } from "./on-demand-abort";
 
 export interface WorkerSources {
   /** Work notifications of every queue: `{ queue, runAt }`. */
@@ -59,7 +60,7 @@ export interface WorkerDeps {
 export class Worker {
   private readonly tasksByName: Map<string, Task>;
   private readonly taskKeys: string[];
-  private readonly controllers = new Map<string, AbortController>();
+  private readonly controllers = new Map<string, OnDemandAbortController>();
   private readonly grace = new StopGrace();
   private readonly candidates$ = new Subject<number>();
   /** Claimed, not yet started, in claim order. */
@@ -244,12 +245,12 @@ export class Worker {
 
   private async run(execution: ClaimedExecution): Promise<{ outcome: Outcome; taskKey: string }> {
     const task = this.tasksByName.get(execution.task_key)!;
-    const controller = new AbortController();
+    const controller = new OnDemandAbortController();
     this.controllers.set(execution.id, controller);
     const control: ExecutionControl = {
       executionId: execution.id,
       stored: new Map(Object.entries(execution.steps ?? {})),
-      signal: controller.signal,
+      cancellation: controller,
       shouldRelease: () => this.producer.stopped || this.controls.shouldPause(task.name),
       suspended: false,
     };
@@ -263,7 +264,7 @@ export class Worker {
     }
   }
 
-  private attempt(execution: ClaimedExecution, task: Task, control: ExecutionControl, controller: AbortController): Promise<Outcome> {
+  private attempt(execution: ClaimedExecution, task: Task, control: ExecutionControl, controller: OnDemandAbortController): Promise<Outcome> {
     const batchRunner = this.batchRunners.get(task.name);
     if (batchRunner) return batchRunner.run(execution, control);
     const attempt = runExecution(execution, task, control, (c) => this.deps.makeContext(task, execution, c));
