@@ -29,7 +29,7 @@ import { startLocalPostgres, withDatabase } from "../src/dev/local-postgres";
 import { machineLine } from "./machine";
 import { graphileDefault, graphileFast } from "./systems/graphile-worker";
 import { pgBoss } from "./systems/pg-boss";
-import { pgconductor } from "./systems/pgconductor";
+import { pgconductor, pgconductorLocal } from "./systems/pgconductor";
 import type { SystemFactory } from "./systems/system";
 import { formatTable } from "./table";
 import { latency } from "./workloads/latency";
@@ -46,7 +46,7 @@ import { flowNeighbours, flowSolo } from "./workloads/flow-neighbours";
 import { telemetryCost } from "./telemetry-cost";
 import type { BenchSettings, Row, Workload } from "./workloads/workload";
 
-const SYSTEMS: SystemFactory[] = [pgconductor, graphileFast, graphileDefault, pgBoss];
+const SYSTEMS: SystemFactory[] = [pgconductor, pgconductorLocal, graphileFast, graphileDefault, pgBoss];
 const WORKLOADS: Workload[] = [
   throughput,
   latency,
@@ -110,7 +110,9 @@ async function main(): Promise<void> {
 
     const rows = new Map<string, Map<string, Outcome>>();
     for (const workload of workloads) {
-      const targets = systems.filter((system) => !workload.systems || workload.systems.includes(system.key));
+      const targets = systems.filter(
+        (system) => (!workload.systems || workload.systems.includes(system.key)) && (!system.onlyWorkloads || system.onlyWorkloads.includes(workload.key)),
+      );
       const samples = new Map<string, unknown[]>(targets.map((system) => [system.key, []]));
       const errors = new Map<string, Error>();
       const rounds = workload.rounds?.(settings) ?? settings.rounds;

@@ -281,12 +281,17 @@ CREATE OR REPLACE FUNCTION pgconductor.notify_inserted()
  RETURNS trigger
  LANGUAGE plpgsql
 AS $function$
+declare
+  v_started uuid[];
+  v_attempts integer[];
 begin
   perform pgconductor.notify_work(queue, min(run_at))
   from inserted where status = 'pending' and run_at < 'infinity' group by queue;
   -- Checked first so that a bulk invoke does not collect its ids when nobody observes.
   if pgconductor.observed() then
     perform pgconductor.announce('created', (select array_agg(id) from inserted));
+    select array_agg(id), array_agg(attempts) into v_started, v_attempts from inserted where status = 'running';
+    perform pgconductor.announce('started', v_started, v_attempts);
   end if;
   return null;
 end $function$;

@@ -15,7 +15,10 @@ class PgConductorSystem implements QueueSystem {
   private readonly conductor: ReturnType<typeof makeConductor>;
   private orchestrator: Orchestrator | null = null;
 
-  constructor(databaseUrl: string) {
+  constructor(
+    databaseUrl: string,
+    private readonly localDispatch: boolean,
+  ) {
     this.conductor = makeConductor(databaseUrl);
   }
 
@@ -28,6 +31,7 @@ class PgConductorSystem implements QueueSystem {
       tasks: [task],
       defaultWorker: { concurrency: CONCURRENCY },
       handleSignals: false,
+      localDispatch: this.localDispatch,
     });
     await this.orchestrator.start();
   }
@@ -61,5 +65,17 @@ export const pgconductor: SystemFactory = {
   label: `pgconductor-js (concurrency ${CONCURRENCY})`,
   settings: `one worker, concurrency ${CONCURRENCY}, other worker settings default (LISTEN/NOTIFY, safety sweep every 10 s)`,
   unavailable: () => null,
-  create: (databaseUrl) => new PgConductorSystem(databaseUrl),
+  create: (databaseUrl) => new PgConductorSystem(databaseUrl, false),
+};
+
+/** The same with the local fast path on: only where single invokes meet an idle worker in-process. */
+export const pgconductorLocal: SystemFactory = {
+  key: "pgconductor-local",
+  label: `pgconductor-js localDispatch (concurrency ${CONCURRENCY})`,
+  settings:
+    `as pgconductor-js, plus Orchestrator option localDispatch: true (the invoking process runs the worker: ` +
+    `a single invoke meeting an idle worker is written already claimed and handed to it, no NOTIFY and no claim)`,
+  onlyWorkloads: ["latency"],
+  unavailable: () => null,
+  create: (databaseUrl) => new PgConductorSystem(databaseUrl, true),
 };

@@ -41,6 +41,8 @@ export interface SystemFactory {
   readonly pollIntervalMs?: number;
   /** Polling systems take too long per latency sample: at most this many per round. */
   readonly latencySampleCap?: number;
+  /** A variant that only means something in these workloads (default: every workload that takes the system). */
+  readonly onlyWorkloads?: readonly string[];
   /** A fresh adapter on the system's own database. */
   create(databaseUrl: string): QueueSystem;
 }

@@ -28,6 +28,8 @@ import { pauseTarget, type PauseSelector, type PausedEntry } from "./pause-targe
 import { connectionOf, type ConductorOptions, type CreateWorkerOptions, type InvokeItem, type InvokeOptions } from "./conductor-options";
 import { assertKnownTask, defineTaskHandler, defineWorker } from "./task-definition";
 import { prepareInvocation, writeInvocations } from "./prepare-invoke";
+import { invokeLocally } from "./invoke-local";
+import type { LocalDispatch } from "../runtime/local-dispatch";
 import { deleteSchedule, scheduleProblem, writeSchedule } from "./dynamic-schedules";
 
 export type { ConductorOptions, CreateWorkerOptions, InvokeItem, InvokeOptions };
@@ -51,6 +53,8 @@ export class Conductor<
   private readonly ownsSql: boolean;
   private installing: Promise<unknown> | null = null;
   private readonly observability: Observability;
+  /** Orchestrators in this process that take single invokes straight to an idle worker (localDispatch). */
+  private readonly localDispatchers = new Set<LocalDispatch>();
 
   private constructor(options: ConductorOptions<Tasks, Events, Context, Database>) {
     const { sql, owned } = connectionOf(options);
@@ -109,8 +113,22 @@ export class Conductor<
     const prepared: NewExecution[] = [];
     for (const item of items) prepared.push(await this.prepareInvoke(ref, item.payload, item));
     await this.ensureInstalled();
-    const resolved = await writeInvocations(joinable(options.sql ?? this.sql), withTraceContext(prepared));
+    const rows = withTraceContext(prepared);
+    if (!batch && !options.sql && this.localDispatchers.size > 0) {
+      const id = await invokeLocally(this.sql, this.localDispatchers, rows[0]);
+      if (id !== null) return id;
+    }
+    const resolved = await writeInvocations(joinable(options.sql ?? this.sql), rows);
     return batch ? resolved : resolved[0];
+  }
+
+  /**
+   * Internal (Orchestrator option localDispatch): single invokes may go straight to this
+   * orchestrator's idle workers. Returns the function that detaches it again.
+   */
+  attachLocalDispatch(dispatcher: LocalDispatch): () => void {
+    this.localDispatchers.add(dispatcher);
+    return () => this.localDispatchers.delete(dispatcher);
   }
 
   /** Validates an invocation and turns it into a row; writes nothing. */

@@ -1,6 +1,7 @@
 /** Writing new executions (pgconductor.invoke, with their trace context) and finding one by its dedupe key. */
 import type { Db } from "./db";
-import { executionArrays } from "./db";
+import { executionArrays, json } from "./db";
+import type { ClaimedExecution } from "./claim";
 
 export interface NewExecution {
   taskKey: string;
@@ -49,4 +50,22 @@ export async function findUnfinishedByDedupeKey(db: Db, taskKey: string, queue: 
     select id from pgconductor.executions
     where task_key = ${taskKey} and queue = ${queue} and dedupe_key = ${dedupeKey} and status in ('pending', 'running')`;
   return row?.id ?? null;
+}
+
+/**
+ * The local fast path (sql/021_invoke_claimed.sql): one execution written already claimed by
+ * `orchestratorId`, whose idle worker in this process reserved a slot for it. Only for what the plain
+ * invoke would write as due now with no dedupe key, gate or concurrency key (no conflict to resolve,
+ * no limit to check). Returns the row as a claim returns it.
+ */
+export async function invokeClaimed(db: Db, execution: NewExecution, orchestratorId: string): Promise<ClaimedExecution> {
+  const [row] = await db<ClaimedExecution[]>`
+    insert into pgconductor.executions as e
+      (task_key, queue, payload, priority, event_name, trace_context, status, locked_by, locked_at, attempts, started_at)
+    values (${execution.taskKey}, ${execution.queue}, ${json(execution.payload)}::text::jsonb, ${execution.priority ?? 0},
+      ${execution.eventName ?? "pgconductor.invoke"}, ${execution.traceContext ?? null}::text,
+      'running', ${orchestratorId}::uuid, now(), 1, now())
+    returning e.id, e.task_key, e.queue, e.event_name, e.payload, e.attempts, null::jsonb as steps,
+      e.cancel_requested, e.run_at, e.locked_at, e.trace_context`;
+  return row;
 }

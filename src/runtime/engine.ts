@@ -30,6 +30,7 @@ import { MeasuredClock, type DatabaseClock } from "./db-clock";
 import { HealthMonitor } from "./health-monitor";
 import { TableChangesService } from "./table-changes/table-changes-service";
 import { preparedStatementsOff } from "./pooler";
+import type { LocalDispatch, LocalSlot } from "./local-dispatch";
 
 export interface EngineOptions {
   id: string;
@@ -58,7 +59,7 @@ export interface EngineOptions {
   requestStop(): void;
 }
 
-export class Engine {
+export class Engine implements LocalDispatch {
   readonly workers: Worker[];
   private readonly services: OrchestratorService[];
   private readonly cancelListener: CancelListener;
@@ -241,6 +242,17 @@ export class Engine {
     } catch (error) {
       this.options.logger.warn("reading paused queues and tasks failed", { orchestrator: this.options.id, error });
     }
+  }
+
+  /** The local fast path (local-dispatch.ts): a slot on an idle worker of this queue, if any. */
+  reserve(queue: string, taskKey: string): LocalSlot | null {
+    if (!this.started || this.stopRequested) return null;
+    for (const worker of this.workers) {
+      if (worker.queue !== queue) continue;
+      const slot = worker.reserveLocal(taskKey);
+      if (slot) return slot;
+    }
+    return null;
   }
 
   private abortExecution(executionId: string): void {

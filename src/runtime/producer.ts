@@ -75,6 +75,17 @@ export class Producer {
     this.apply({ type: "stop" });
   }
 
+  /**
+   * A slot for an execution written already claimed (the local fast path, local-dispatch.ts), or
+   * false. Only while waiting: the last claim found nothing runnable and nothing woke the producer
+   * since, so the new execution jumps ahead of nobody. Settles through release() like a claimed one.
+   */
+  reserveLocal(): boolean {
+    if (this.mode.name !== "waiting" || this.reserved >= this.deps.concurrency) return false;
+    this.reserved += 1;
+    return true;
+  }
+
   /** Ends the wake-up pipelines (after stop, once nothing is reserved). */
   close(): void {
     if (this.retry) clearTimeout(this.retry);

@@ -29,6 +29,7 @@ import { notificationTiming, type DatabaseClock } from "./db-clock";
 import { sweepTicks } from "./sweep-ticks";
 import { StopGrace } from "./stop-grace";
 import { OnDemandAbortController } from "./on-demand-abort";
+import type { LocalSlot } from "./local-dispatch";
 
 export interface WorkerSources {
   /** Work notifications of every queue: `{ queue, runAt }`. */
@@ -200,6 +201,29 @@ export class Worker {
    */
   heldIds(): string[] {
     return [...this.controllers.keys(), ...this.buffered.map((execution) => execution.id), ...this.completer.heldIds()];
+  }
+
+  /** A slot for a new execution of this task written already claimed (local-dispatch.ts), or null. */
+  reserveLocal(taskKey: string): LocalSlot | null {
+    if (!this.tasksByName.has(taskKey) || this.controls.isLimited(taskKey) || this.controls.isBatch(taskKey)) return null;
+    if (!this.controls.claimable().unlimited.includes(taskKey)) return null;
+    if (!this.producer.reserveLocal()) return null;
+    let settled = false;
+    return {
+      orchestratorId: this.deps.orchestratorId,
+      start: (execution) => {
+        if (settled) return;
+        settled = true;
+        // At the front: a slot was reserved for it, and claims only ever fill the others.
+        this.buffered.unshift(execution);
+        this.startBuffered();
+      },
+      cancel: () => {
+        if (settled) return;
+        settled = true;
+        this.producer.release(null);
+      },
+    };
   }
 
   /** Aborts ctx.signal of a running execution (cancel); returns whether it is held here. */
