@@ -209,10 +209,10 @@ CREATE INDEX executions_finished_idx ON pgconductor.executions USING btree (fini
 CREATE INDEX executions_dedupe_key_idx ON pgconductor.executions USING btree (dedupe_key) WHERE (dedupe_key IS NOT NULL);
 CREATE INDEX executions_keyed_pending_idx ON pgconductor.executions USING btree (task_key, concurrency_key, priority DESC, run_at, id) WHERE ((status = 'pending'::text) AND (concurrency_key IS NOT NULL));
 CREATE INDEX executions_finished_created_idx ON pgconductor.executions USING btree (created_at, id) WHERE (status = ANY (ARRAY['completed'::text, 'failed'::text, 'cancelled'::text]));
-CREATE INDEX executions_finished_status_created_idx ON pgconductor.executions USING btree (status, created_at, id) WHERE (status = ANY (ARRAY['completed'::text, 'failed'::text, 'cancelled'::text]));
 CREATE INDEX executions_finished_task_created_idx ON pgconductor.executions USING btree (task_key, created_at, id) WHERE (status = ANY (ARRAY['completed'::text, 'failed'::text, 'cancelled'::text]));
 CREATE INDEX executions_finished_queue_created_idx ON pgconductor.executions USING btree (queue, created_at, id) WHERE (status = ANY (ARRAY['completed'::text, 'failed'::text, 'cancelled'::text]));
 CREATE INDEX executions_unfinished_created_idx ON pgconductor.executions USING btree (created_at, id) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
+CREATE INDEX executions_unsuccessful_status_created_idx ON pgconductor.executions USING btree (status, created_at, id) WHERE (status = ANY (ARRAY['failed'::text, 'cancelled'::text]));
 CREATE INDEX schedules_next_run_at_idx ON pgconductor.schedules USING btree (next_run_at);
 CREATE INDEX rate_starts_bucket_idx ON pgconductor.rate_starts USING btree (task_key, key, started_at);
 

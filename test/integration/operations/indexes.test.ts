@@ -51,6 +51,8 @@ test("no inspection statement reads the executions table sequentially", async ()
     const calls: [string, () => Promise<unknown>][] = [
       ["list, no filter", () => listExecutions(traced)],
       ["list failed", () => listExecutions(traced, { status: "failed" })],
+      ["list cancelled", () => listExecutions(traced, { status: "cancelled" })],
+      ["list completed", () => listExecutions(traced, { status: "completed" })],
       ["list completed of a task", () => listExecutions(traced, { status: "completed", task: "task-3" })],
       ["list a rare task", () => listExecutions(traced, { task: "rare-task" })],
       ["list a rare queue", () => listExecutions(traced, { queue: "rare-queue" })],
