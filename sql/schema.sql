@@ -1711,6 +1711,34 @@ begin
     coalesce(cardinality(v_unheld), 0);
 end $function$;
 
+CREATE OR REPLACE FUNCTION pgconductor.refresh_stale_stats(p_min_unfinished integer DEFAULT 1000)
+ RETURNS TABLE(estimate real, unfinished bigint, analyzed boolean)
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_before real;
+begin
+  select c.reltuples into estimate from pg_class c where c.oid = 'pgconductor.executions'::regclass;
+  select count(*) into unfinished from (
+    select 1 from pgconductor.executions e where e.status in ('pending', 'running') limit 2 * p_min_unfinished
+  ) u;
+  analyzed := false;
+  if unfinished >= p_min_unfinished and estimate < unfinished / 2 and pg_try_advisory_xact_lock(7114650007) then
+    v_before := estimate;
+    -- Autovacuum may hold the table's lock for a long while: then it analyzes, and we skip.
+    perform set_config('lock_timeout', '200ms', true);
+    begin
+      analyze pgconductor.executions;
+    exception when lock_not_available then
+      return next;
+      return;
+    end;
+    select c.reltuples into estimate from pg_class c where c.oid = 'pgconductor.executions'::regclass;
+    analyzed := estimate is distinct from v_before;
+  end if;
+  return next;
+end $function$;
+
 -- Triggers
 
 CREATE TRIGGER executions_notify_inserted AFTER INSERT ON pgconductor.executions REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION pgconductor.notify_inserted();

@@ -40,3 +40,17 @@ export async function msSinceLastMaintenance(db: Db): Promise<number | null> {
     select (extract(epoch from now() - max(last_run_at)) * 1000)::float8 as ms from pgconductor.maintenance_runs`;
   return row?.ms ?? null;
 }
+
+export interface StatsRefresh {
+  /** The planner's row estimate (pg_class.reltuples) after the call; -1: never analyzed. */
+  estimate: number;
+  /** Unfinished executions, counted up to twice the threshold. */
+  unfinished: number;
+  analyzed: boolean;
+}
+
+/** ANALYZE pgconductor.executions if the planner believes it far emptier than it is (sql/023_stale_stats.sql). */
+export async function refreshStaleStats(db: Db, minUnfinished: number): Promise<StatsRefresh> {
+  const [row] = await db<StatsRefresh[]>`select * from pgconductor.refresh_stale_stats(${minUnfinished}::int)`;
+  return { estimate: Number(row.estimate), unfinished: Number(row.unfinished), analyzed: row.analyzed };
+}

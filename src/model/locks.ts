@@ -24,3 +24,6 @@ export const MAINTENANCE_LOCK = 7_114_650_006;
  * (`pg_try_advisory_xact_lock(7114650, hashtext(task_key))`, sql/005_execution_control.sql).
  */
 export const TASK_LIMIT_LOCK_CLASS = 7_114_650;
+
+/** pg_try_advisory_xact_lock of a stale-statistics ANALYZE (sql/023_stale_stats.sql): one at a time, the others skip. */
+export const STATS_REFRESH_LOCK = 7_114_650_007;
