@@ -29,7 +29,7 @@ import { startLocalPostgres, withDatabase } from "../src/dev/local-postgres";
 import { machineLine } from "./machine";
 import { graphileDefault, graphileFast } from "./systems/graphile-worker";
 import { pgBoss } from "./systems/pg-boss";
-import { pgconductor, pgconductorLocal } from "./systems/pgconductor";
+import { pgconductor, pgconductorNoLocal } from "./systems/pgconductor";
 import type { SystemFactory } from "./systems/system";
 import { formatTable } from "./table";
 import { latency } from "./workloads/latency";
@@ -46,7 +46,7 @@ import { flowNeighbours, flowSolo } from "./workloads/flow-neighbours";
 import { telemetryCost } from "./telemetry-cost";
 import type { BenchSettings, Row, Workload } from "./workloads/workload";
 
-const SYSTEMS: SystemFactory[] = [pgconductor, pgconductorLocal, graphileFast, graphileDefault, pgBoss];
+const SYSTEMS: SystemFactory[] = [pgconductor, pgconductorNoLocal, graphileFast, graphileDefault, pgBoss];
 const WORKLOADS: Workload[] = [
   throughput,
   latency,

@@ -13,7 +13,8 @@ begin
   from inserted where status = 'pending' and run_at < 'infinity' group by queue;
   -- Checked first so that a bulk invoke does not collect its ids when nobody observes.
   if pgconductor.observed() then
-    perform pgconductor.announce('created', (select array_agg(id) from inserted));
+    -- attempt 0 in the created event, also for a row written already claimed (attempts 1)
+    perform pgconductor.announce('created', array_agg(id), array_agg(0)) from inserted;
     select array_agg(id), array_agg(attempts) into v_started, v_attempts from inserted where status = 'running';
     perform pgconductor.announce('started', v_started, v_attempts);
   end if;

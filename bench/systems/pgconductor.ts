@@ -17,7 +17,8 @@ class PgConductorSystem implements QueueSystem {
 
   constructor(
     databaseUrl: string,
-    private readonly localDispatch: boolean,
+    /** undefined: the default (on). */
+    private readonly localDispatch?: boolean,
   ) {
     this.conductor = makeConductor(databaseUrl);
   }
@@ -63,19 +64,17 @@ class PgConductorSystem implements QueueSystem {
 export const pgconductor: SystemFactory = {
   key: "pgconductor",
   label: `pgconductor-js (concurrency ${CONCURRENCY})`,
-  settings: `one worker, concurrency ${CONCURRENCY}, other worker settings default (LISTEN/NOTIFY, safety sweep every 10 s)`,
+  settings: `one worker, concurrency ${CONCURRENCY}, other settings default (LISTEN/NOTIFY, safety sweep every 10 s, localDispatch on: single invokes meeting the idle worker of this process skip the NOTIFY and the claim)`,
   unavailable: () => null,
-  create: (databaseUrl) => new PgConductorSystem(databaseUrl, false),
+  create: (databaseUrl) => new PgConductorSystem(databaseUrl),
 };
 
-/** The same with the local fast path on: only where single invokes meet an idle worker in-process. */
-export const pgconductorLocal: SystemFactory = {
-  key: "pgconductor-local",
-  label: `pgconductor-js localDispatch (concurrency ${CONCURRENCY})`,
-  settings:
-    `as pgconductor-js, plus Orchestrator option localDispatch: true (the invoking process runs the worker: ` +
-    `a single invoke meeting an idle worker is written already claimed and handed to it, no NOTIFY and no claim)`,
+/** The same with the local fast path off: only where single invokes would meet an idle worker in-process. */
+export const pgconductorNoLocal: SystemFactory = {
+  key: "pgconductor-no-local",
+  label: `pgconductor-js localDispatch false (concurrency ${CONCURRENCY})`,
+  settings: `as pgconductor-js, with Orchestrator option localDispatch: false (every invoke is notified and claimed)`,
   onlyWorkloads: ["latency"],
   unavailable: () => null,
-  create: (databaseUrl) => new PgConductorSystem(databaseUrl, true),
+  create: (databaseUrl) => new PgConductorSystem(databaseUrl, false),
 };

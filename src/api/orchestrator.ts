@@ -60,12 +60,13 @@ export interface OrchestratorOptions {
   /** Stop gracefully on SIGTERM and SIGINT, then let the process exit (default true; see signal-exit.ts). */
   handleSignals?: boolean;
   /**
-   * The local fast path (default false): a single `conductor.invoke` in this process of a task one of
+   * The local fast path (default true; false turns it off): a single `conductor.invoke` in this process of a task one of
    * this orchestrator's workers runs, when that worker is idle (its last claim found nothing), is
    * written already claimed by it and starts without a notification and a claim: one commit instead
    * of three round trips. Only for executions due now with no dedupe key, throttle, debounce or
    * concurrency key, of tasks without limits, batching, pause or closed window, outside a caller's
-   * transaction. The execution then runs here even if other orchestrators are idle too.
+   * transaction. The execution then runs here even if other orchestrators are idle too (as Temporal's
+   * SDKs run activities eagerly on the requesting worker by default).
    */
   localDispatch?: boolean;
   /** The time task windows are judged by (default the database's clock); inject one to test windows. */
@@ -109,7 +110,7 @@ export class Orchestrator {
     if (this.sessionSql) preparedStatementsOff(conductor.sql, conductor.logger, "listenConnectionString is given, so the main pool is taken for a transaction pooler");
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.handleSignals = options.handleSignals ?? true;
-    this.localDispatch = options.localDispatch ?? false;
+    this.localDispatch = options.localDispatch ?? true;
     this.engine = new Engine({
       id: this.id,
       sql: conductor.sql,

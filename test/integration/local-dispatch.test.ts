@@ -1,5 +1,5 @@
 /**
- * Orchestrator option localDispatch: a single invoke meeting an idle worker of this process is
+ * Orchestrator option localDispatch (on by default): a single invoke meeting an idle worker of this process is
  * written already claimed and starts without a notification and a claim. Whether an execution took
  * that path is read from its row: the fast path sets started_at in the invoke's own transaction, so
  * it equals created_at to the microsecond; a claim is a later transaction, so its started_at is later.
@@ -22,7 +22,7 @@ const track = trackOrchestrators();
 
 async function tookFastPath(sql: Sql, id: string): Promise<boolean> {
   const [row] = await sql<{ fast: boolean }[]>`
-    select started_at = created_at as fast from pgconductor.executions where id = ${id}`;
+    select coalesce(started_at = created_at, false) as fast from pgconductor.executions where id = ${id}`;
   return row.fast;
 }
 
@@ -54,9 +54,8 @@ test("an invoke meeting an idle local worker runs once, announced created, start
     runs.set(event.payload.n, (runs.get(event.payload.n) ?? 0) + 1);
     return { n: event.payload.n };
   });
-  const orchestrator = track(
-    Orchestrator.create({ conductor, tasks: [echo], localDispatch: true, defaultWorker: { pollIntervalMs: hour }, handleSignals: false }),
-  );
+  // localDispatch is on by default.
+  const orchestrator = track(Orchestrator.create({ conductor, tasks: [echo], defaultWorker: { pollIntervalMs: hour }, handleSignals: false }));
   await orchestrator.start();
   const warm = await invokeWhenIdle(conductor, "echo", 0);
   await eventually(() => finished(db.sql, [warm]), { what: "the warm-up execution to complete" });
@@ -76,7 +75,7 @@ test("an invoke meeting an idle local worker runs once, announced created, start
     const id = await invokeWhenIdle(conductor, "echo", 1);
     expect(await conductor.result(id)).toEqual({ n: 1 });
     await eventually(() => events.some((event) => event.executionId === id && event.kind === "completed"), { what: "the completed event" });
-    expect(events.filter((event) => event.executionId === id).map((event) => event.kind)).toEqual(["created", "started", "completed"]);
+    expect(events.filter((event) => event.executionId === id).map((event) => `${event.kind}#${event.attempt}`)).toEqual(["created#0", "started#1", "completed#1"]);
     const [row] = await db.sql`select attempts, locked_by, status from pgconductor.executions where id = ${id}`;
     expect(row).toEqual({ attempts: 1, locked_by: null, status: "completed" });
     expect(runs.get(1)).toBe(1);
@@ -160,10 +159,12 @@ test("a stopped orchestrator takes no invoke", async () => {
   expect(row.status).toBe("pending");
 });
 
-test("without the option every invoke takes the usual path", async () => {
+test("with localDispatch: false every invoke takes the usual path", async () => {
   const conductor = Conductor.create({ sql: db.sql, tasks, context: {}, logger: silentLogger });
   const echo = conductor.createTask({ name: "echo" }, { invocable: true }, async (event) => ({ n: event.payload.n }));
-  const orchestrator = track(Orchestrator.create({ conductor, tasks: [echo], defaultWorker: { pollIntervalMs: hour }, handleSignals: false }));
+  const orchestrator = track(
+    Orchestrator.create({ conductor, tasks: [echo], localDispatch: false, defaultWorker: { pollIntervalMs: hour }, handleSignals: false }),
+  );
   await orchestrator.start();
   const ids = [];
   for (let n = 0; n < 5; n++) {
