@@ -99,7 +99,10 @@ test("push: a new invoke starts promptly with an hour-long sweep", async () => {
   const conductor = setup();
   const started = deferred<string>();
   const record = conductor.createTask({ name: "record" }, { invocable: true }, async (event) => started.resolve(event.payload.label));
-  const orchestrator = track(Orchestrator.create({ conductor, tasks: [record], defaultWorker: { pollIntervalMs: hour }, handleSignals: false }));
+  // localDispatch off: the in-process fast path would start it without the notification under test.
+  const orchestrator = track(
+    Orchestrator.create({ conductor, tasks: [record], localDispatch: false, defaultWorker: { pollIntervalMs: hour }, handleSignals: false }),
+  );
   await orchestrator.start();
   // Let the start-up claim find nothing, so only a notification can wake the worker.
   await eventually(() => orchestrator.info.isRunning);

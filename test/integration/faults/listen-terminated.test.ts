@@ -3,6 +3,9 @@
  * the server terminates the LISTEN backend right after start() resolves, again and again. Nothing
  * may reach the process as an uncaught exception or unhandled rejection (every channel — work,
  * cancel, stop requests, pause, cron — handles the loss and listens again), and push still works.
+ *
+ * Orchestrators here run with localDispatch: false: their invokes must travel the push path
+ * (NOTIFY, sweep) under test, not the in-process fast path.
  */
 import { z } from "zod";
 import { Conductor, Orchestrator, TaskSchemas, defineTask } from "pgconductor-js";
@@ -45,7 +48,7 @@ test("the LISTEN backend terminated right after start, five times over: nothing 
     const cron = conductor.createTask({ name: "tick", queue: "cron" }, { cron: "0 0 1 1 *", name: "yearly" }, async () => null);
     for (let round = 0; round < 5; round++) {
       const orchestrator = track(
-        Orchestrator.create({ conductor, tasks: [echo, cron], defaultWorker: { pollIntervalMs: hour }, heartbeatIntervalMs: 100, handleSignals: false }),
+        Orchestrator.create({ conductor, tasks: [echo, cron], localDispatch: false, defaultWorker: { pollIntervalMs: hour }, heartbeatIntervalMs: 100, handleSignals: false }),
       );
       // A killer that terminates every LISTEN backend the moment it shows up: during start() (while
       // the channels' LISTENs are in flight) and after it, until it has killed three after start.

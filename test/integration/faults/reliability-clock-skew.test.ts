@@ -44,7 +44,10 @@ describe.each([
       await ctx.sleep("nap", 300);
       return "rested";
     });
-    const orchestrator = track(Orchestrator.create({ conductor, tasks: [quick, napper], defaultWorker: { pollIntervalMs: hour }, handleSignals: false }));
+    // localDispatch off: the job must start by its notification, not the in-process fast path.
+    const orchestrator = track(
+      Orchestrator.create({ conductor, tasks: [quick, napper], localDispatch: false, defaultWorker: { pollIntervalMs: hour }, handleSignals: false }),
+    );
     await orchestrator.start();
     expect(Math.abs(orchestrator.health.database.clockOffsetMs! + skewMs)).toBeLessThan(1_000);
 

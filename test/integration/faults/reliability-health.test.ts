@@ -3,6 +3,9 @@
  * every connection (ALLOW_CONNECTIONS false and its sessions terminated) and health turns "down"
  * while info still says isRunning; once it accepts connections again health is "ok" again, each
  * change logged once, and `pgconductor status` shows what the orchestrator stored.
+ *
+ * Orchestrators here run with localDispatch: false: their invokes must travel the push path
+ * (NOTIFY, sweep) under test, not the in-process fast path.
  */
 import postgres from "postgres";
 import { z } from "zod";
@@ -36,7 +39,7 @@ test("health turns down while the database refuses connections and recovers, eac
   const conductor = Conductor.create({ sql, tasks, context: {}, logger });
   const noop = conductor.createTask({ name: "noop" }, { invocable: true }, async () => {});
   const orchestrator = track(Orchestrator.create({
-    conductor, tasks: [noop], defaultWorker: { pollIntervalMs: hour }, handleSignals: false,
+    conductor, tasks: [noop], localDispatch: false, defaultWorker: { pollIntervalMs: hour }, handleSignals: false,
     heartbeatIntervalMs: 200, leaseMs: 60_000, listenProbeTimeoutMs: 500,
   }));
   try {
@@ -84,7 +87,7 @@ test("health turns down while PostgreSQL is stopped and ok once it runs again; w
   const conductor = Conductor.create({ sql, tasks, context: {}, logger });
   const noop = conductor.createTask({ name: "noop" }, { invocable: true }, async () => {});
   const orchestrator = Orchestrator.create({
-    conductor, tasks: [noop], defaultWorker: { pollIntervalMs: hour }, handleSignals: false,
+    conductor, tasks: [noop], localDispatch: false, defaultWorker: { pollIntervalMs: hour }, handleSignals: false,
     heartbeatIntervalMs: 200, leaseMs: 60_000, listenProbeTimeoutMs: 500,
   });
   try {

@@ -4,6 +4,9 @@
  * degraded, sweeps at the short degraded interval so work still starts (the configured sweep is an
  * hour), and turns prepared statements off so nothing fails with "prepared statement does not
  * exist" (the cron service included). With listenConnectionString (a direct URL) push works.
+ *
+ * Orchestrators here run with localDispatch: false: their invokes must travel the push path
+ * (NOTIFY, sweep) under test, not the in-process fast path.
  */
 import postgres from "postgres";
 import { z } from "zod";
@@ -39,7 +42,7 @@ test("through pgbouncer: a warning with cause and fix, the degraded sweep runs t
   let ticks = 0;
   const ticker = conductor.createTask({ name: "ticker" }, { cron: "* * * * * *", name: "every-second" }, async () => void (ticks += 1));
   const orchestrator = track(Orchestrator.create({
-    conductor, tasks: [quick, ticker], defaultWorker: { pollIntervalMs: hour }, handleSignals: false, listenProbeTimeoutMs: 500,
+    conductor, tasks: [quick, ticker], localDispatch: false, defaultWorker: { pollIntervalMs: hour }, handleSignals: false, listenProbeTimeoutMs: 500,
   }));
   try {
     await orchestrator.start();
@@ -67,7 +70,7 @@ test("through pgbouncer with listenConnectionString: push listens, no warning", 
   const conductor = Conductor.create({ sql: pooled, tasks, context: {}, logger });
   const quick = conductor.createTask({ name: "quick" }, { invocable: true }, async () => "done");
   const orchestrator = track(Orchestrator.create({
-    conductor, tasks: [quick], defaultWorker: { pollIntervalMs: hour }, handleSignals: false, listenConnectionString: db.url,
+    conductor, tasks: [quick], localDispatch: false, defaultWorker: { pollIntervalMs: hour }, handleSignals: false, listenConnectionString: db.url,
   }));
   try {
     await orchestrator.start();
