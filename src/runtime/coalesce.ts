@@ -65,3 +65,18 @@ export function collapseToNextTurn<T>(): OperatorFunction<T, void> {
       };
     });
 }
+
+/**
+ * A periodic duty: `work` on every tick, never twice at once (coalesceRuns). stop() ends the ticks
+ * and waits for a run in flight, so a service's last statement is not cut off by the pool closing.
+ */
+export function runOnTicks(ticks$: Observable<unknown>, work: () => Promise<unknown>, onError: (error: unknown) => void): { stop(): Promise<void> } {
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const subscription = ticks$.pipe(coalesceRuns(() => (inFlight = work()), onError)).subscribe();
+  return {
+    async stop() {
+      subscription.unsubscribe();
+      await inFlight.catch(() => {});
+    },
+  };
+}

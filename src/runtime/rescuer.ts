@@ -5,10 +5,10 @@
  * overlapping, and a round repeats (up to `maxRounds`) while it still finds work, so a backlog of
  * expired executions is cleared in one tick without an unbounded loop.
  */
-import { interval, Subscription, type Observable } from "rxjs";
+import { interval, type Observable } from "rxjs";
 import { recoverExpired } from "../db/orchestrators";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_LEASE_MS } from "../model/defaults";
-import { coalesceRuns } from "./coalesce";
+import { runOnTicks } from "./coalesce";
 import type { OrchestratorService, ServiceContext } from "./service";
 
 export interface RescuerOptions {
@@ -28,8 +28,7 @@ export const RESCUER_DEFAULTS = { intervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS, lea
 
 export class RescuerService implements OrchestratorService {
   readonly name = "rescuer";
-  private subscription: Subscription | null = null;
-  private inFlight: Promise<unknown> = Promise.resolve();
+  private runs: { stop(): Promise<void> } | null = null;
   private readonly config: typeof RESCUER_DEFAULTS;
 
   constructor(private readonly options: RescuerOptions = {}) {
@@ -41,20 +40,15 @@ export class RescuerService implements OrchestratorService {
   }
 
   start(context: ServiceContext): void {
-    const ticks$ = this.options.ticks$ ?? interval(this.config.intervalMs);
-    this.subscription = ticks$
-      .pipe(
-        coalesceRuns(
-          () => (this.inFlight = this.rescue(context)),
-          (error) => context.logger.warn("recovering executions of dead orchestrators failed", { orchestrator: context.orchestratorId, error }),
-        ),
-      )
-      .subscribe();
+    this.runs = runOnTicks(
+      this.options.ticks$ ?? interval(this.config.intervalMs),
+      () => this.rescue(context),
+      (error) => context.logger.warn("recovering executions of dead orchestrators failed", { orchestrator: context.orchestratorId, error }),
+    );
   }
 
   async stop(): Promise<void> {
-    this.subscription?.unsubscribe();
-    await this.inFlight.catch(() => {});
+    await this.runs?.stop();
   }
 
   /** One tick: recovers until a round finds nothing or maxRounds ran; returns how many were recovered. */

@@ -6,9 +6,9 @@
  * so a steady queue costs one cheap statement per interval. Autovacuum does the same job eventually;
  * this bounds the bad window to one interval instead of autovacuum's schedule.
  */
-import { interval, Subscription, type Observable } from "rxjs";
+import { interval, type Observable } from "rxjs";
 import { refreshStaleStats, type StatsRefresh } from "../db/maintenance";
-import { coalesceRuns } from "./coalesce";
+import { runOnTicks } from "./coalesce";
 import type { OrchestratorService, ServiceContext } from "./service";
 
 export const STATS_CHECK_INTERVAL_MS = 5_000;
@@ -22,26 +22,20 @@ export interface StatsGuardOptions {
 
 export class StatsGuardService implements OrchestratorService {
   readonly name = "stats-guard";
-  private subscription: Subscription | null = null;
-  private inFlight: Promise<unknown> = Promise.resolve();
+  private runs: { stop(): Promise<void> } | null = null;
 
   constructor(private readonly options: StatsGuardOptions = {}) {}
 
   start(context: ServiceContext): void {
-    const ticks$ = this.options.ticks$ ?? interval(STATS_CHECK_INTERVAL_MS);
-    this.subscription = ticks$
-      .pipe(
-        coalesceRuns(
-          () => (this.inFlight = this.check(context)),
-          (error) => context.logger.warn("checking the planner statistics of pgconductor.executions failed", { error }),
-        ),
-      )
-      .subscribe();
+    this.runs = runOnTicks(
+      this.options.ticks$ ?? interval(STATS_CHECK_INTERVAL_MS),
+      () => this.check(context),
+      (error) => context.logger.warn("checking the planner statistics of pgconductor.executions failed", { error }),
+    );
   }
 
   async stop(): Promise<void> {
-    this.subscription?.unsubscribe();
-    await this.inFlight.catch(() => {});
+    await this.runs?.stop();
   }
 
   async check(context: Pick<ServiceContext, "sql" | "logger">): Promise<StatsRefresh> {

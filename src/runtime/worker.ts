@@ -28,7 +28,7 @@ import { sqlWorkerOps, type WorkerOps } from "./worker-ops";
 import { notificationTiming, type DatabaseClock } from "./db-clock";
 import { sweepTicks } from "./sweep-ticks";
 import { StopGrace } from "./stop-grace";
-import { OnDemandAbortController } from "./on-demand-abort";
+import { OnDemandAbortController, type Abortable } from "./on-demand-abort";
 import type { LocalSlot } from "./local-dispatch";
 
 export interface WorkerSources {
@@ -205,8 +205,8 @@ export class Worker {
 
   /** A slot for a new execution of this task written already claimed (local-dispatch.ts), or null. */
   reserveLocal(taskKey: string): LocalSlot | null {
-    if (!this.tasksByName.has(taskKey) || this.controls.isLimited(taskKey) || this.controls.isBatch(taskKey)) return null;
-    if (!this.controls.claimable().unlimited.includes(taskKey)) return null;
+    // claimable().unlimited: this worker's tasks without limits whose window is open and that are not paused.
+    if (this.controls.isBatch(taskKey) || !this.controls.claimable().unlimited.includes(taskKey)) return null;
     if (!this.producer.reserveLocal()) return null;
     let settled = false;
     return {
@@ -288,7 +288,7 @@ export class Worker {
     }
   }
 
-  private attempt(execution: ClaimedExecution, task: Task, control: ExecutionControl, controller: OnDemandAbortController): Promise<Outcome> {
+  private attempt(execution: ClaimedExecution, task: Task, control: ExecutionControl, controller: Abortable): Promise<Outcome> {
     const batchRunner = this.batchRunners.get(task.name);
     if (batchRunner) return batchRunner.run(execution, control);
     const attempt = runExecution(execution, task, control, (c) => this.deps.makeContext(task, execution, c));
